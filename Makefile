@@ -1,0 +1,109 @@
+# mxsurvey — build, test, install.  `make` leaves ./mxsurvey in the repository root.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+BUILD    ?= build
+SANFLAGS ?=
+PKGS     := libevent libevent_openssl openssl getdns libcurl sqlite3 yaml-0.1 libidn2 libpsl jansson libsystemd
+
+# On Debian 12 the shared libgetdns_ex_event.so exports no symbols: link the static extension.
+GETDNS_LIBDIR := $(shell pkg-config --variable=libdir getdns)
+GETDNS_EVENT  := $(GETDNS_LIBDIR)/libgetdns_ex_event.a
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   := $(GETDNS_EVENT) $(shell pkg-config --libs $(PKGS)) -lm
+TEST_LDLIBS := $(shell pkg-config --libs cmocka)
+
+COMMON_SRC := $(wildcard common/*.c)
+CHECKS_SRC := $(wildcard checks/*.c)
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CORE_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC) $(CHECKS_SRC))
+SCHEMA_SQL := $(sort $(wildcard schema/[0-9]*.sql))
+DAEMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRC)) $(BUILD)/gen/schema_sql.o
+# tests/unit: pure code (common/, checks/); tests/daemon: daemon modules (store, config, ...).
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+DTEST_SRC  := $(wildcard tests/daemon/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
+              $(patsubst tests/daemon/%.c,$(BUILD)/tests/%,$(DTEST_SRC))
+CONF_BIN   := $(BUILD)/tests/spf_conformance
+PROGRAM    := $(if $(filter build,$(BUILD)),mxsurvey,$(BUILD)/mxsurvey)
+
+.PHONY: all test unit conformance integration asan install clean world-up world-down bench
+all: $(PROGRAM)
+
+$(PROGRAM): $(BUILD)/daemon/main.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libmxcore.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libmxdaemon.a: $(DAEMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/gen/schema_sql.c: $(SCHEMA_SQL) scripts/embed-sql
+	@mkdir -p $(dir $@)
+	scripts/embed-sql $@ $(SCHEMA_SQL)
+
+$(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmxcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/daemon/%.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
+
+$(CONF_BIN): $(BUILD)/tests/conformance/spf_conformance.o $(BUILD)/libmxcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# `make test`: unit tests, the SPF conformance suite, then integration tests against the
+# offline test world (skipped with a notice where network namespaces are not available).
+test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run
+
+unit: $(UNIT_BIN)
+	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --unit
+
+conformance: $(CONF_BIN)
+	$(CONF_BIN) ../shared/conformance/spf/rfc7208-tests.yml
+
+integration: $(PROGRAM)
+	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --integration
+
+asan:
+	$(MAKE) BUILD=build-asan CC=$(CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+
+world-up:
+	tests/world/up
+world-down:
+	tests/world/down
+
+bench: $(PROGRAM)
+	scripts/bench
+
+install: $(PROGRAM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mxsurvey/schema
+	install -m 0755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/mxsurvey
+	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/mxsurvey/
+	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/mxsurvey/schema/
+	if [ -f systemd/mxsurvey.service ]; then \
+		install -d $(DESTDIR)/lib/systemd/system && \
+		sed 's|@PREFIX@|$(PREFIX)|g' systemd/mxsurvey.service > $(DESTDIR)/lib/systemd/system/mxsurvey.service; fi
+
+clean:
+	rm -rf build build-asan mxsurvey
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

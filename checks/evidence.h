@@ -1,0 +1,31 @@
+/* evidence.h — everything the probes gathered about one domain: the raw material the pure
+ * evaluators judge. It is stored as JSON (evidence_json.c), so a campaign can be re-evaluated and
+ * re-scored later without touching the network. */
+#ifndef MXS_EVIDENCE_H
+#define MXS_EVIDENCE_H
+#include <stddef.h>
+
+#include "checks/dns_answer.h"
+
+struct evidence {
+	char *domain;		/* owned: normalised A-label name, no trailing dot */
+	long long started_ms;	/* wall clock when the scan started (ms since the epoch) */
+	long long finished_ms;	/* wall clock when gathering ended */
+	int deadline_hit;	/* 1 when the per-scan deadline cut gathering short */
+	size_t n_dns;		/* number of answers */
+	size_t cap_dns;		/* allocated slots */
+	struct dns_answer *dns; /* owned: every DNS answer gathered, in the order asked */
+};
+
+struct evidence *evidence_new(const char *domain);
+void evidence_free(struct evidence *ev);
+
+/* The recorded answer for (qname, qtype), or NULL when it was never asked. Names compare
+ * case-insensitively, trailing dot ignored. */
+const struct dns_answer *evidence_dns_find(const struct evidence *ev, const char *qname,
+					   unsigned qtype);
+/* A new, zeroed answer slot for (qname, qtype), or the existing one. Pointers returned earlier
+ * may move: use them only until the next call. */
+struct dns_answer *evidence_dns_slot(struct evidence *ev, const char *qname, unsigned qtype);
+
+#endif

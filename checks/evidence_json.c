@@ -1,0 +1,164 @@
+/* evidence_json.c — serialisation of struct evidence (DNS answers with their RRs). Binary RR
+ * data (TXT strings, TLSA association data) is hex-encoded, so any byte survives. */
+#include "checks/evidence_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+static json_t *evidence_hex(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = xmalloc(2 * n + 1);
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	json_t *j = json_stringn(s, 2 * n);
+	free(s);
+	return j;
+}
+
+static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
+{
+	size_t n = strlen(s);
+	if (n % 2)
+		return -1;
+	unsigned char *p = xmalloc(n / 2 + 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+			free(p);
+			return -1;
+		}
+		p[i] = (unsigned char)v;
+	}
+	*out = p;
+	*len = n / 2;
+	return 0;
+}
+
+static json_t *evidence_rr_json(const struct dns_rdata *rd)
+{
+	json_t *o = json_object();
+	if (rd->type)
+		json_object_set_new(o, "type", json_integer(rd->type));
+	if (rd->text)
+		json_object_set_new(o, "text", json_string(rd->text));
+	if (rd->data)
+		json_object_set_new(o, "data", evidence_hex(rd->data, rd->len));
+	if (rd->pref)
+		json_object_set_new(o, "pref", json_integer(rd->pref));
+	if (rd->type == DNS_TYPE_TLSA) {
+		json_object_set_new(o, "usage", json_integer(rd->usage));
+		json_object_set_new(o, "selector", json_integer(rd->selector));
+		json_object_set_new(o, "mtype", json_integer(rd->mtype));
+	}
+	json_object_set_new(o, "ttl", json_integer(rd->ttl));
+	return o;
+}
+
+static json_t *evidence_answer_json(const struct dns_answer *a)
+{
+	json_t *rrs = json_array();
+	for (size_t i = 0; i < a->n_rr; i++)
+		json_array_append_new(rrs, evidence_rr_json(&a->rr[i]));
+	json_t *o = json_pack("{s:s, s:i, s:s, s:i, s:s, s:o}", "name", a->qname, "type", a->qtype,
+			      "status", dns_status_name(a->status), "rcode", a->rcode, "dnssec",
+			      dnssec_status_name(a->dnssec), "rr", rrs);
+	if (a->canonical)
+		json_object_set_new(o, "canonical", json_string(a->canonical));
+	if (a->why)
+		json_object_set_new(o, "why", json_string(a->why));
+	return o;
+}
+
+json_t *evidence_to_json(const struct evidence *ev)
+{
+	json_t *dns = json_array();
+	for (size_t i = 0; i < ev->n_dns; i++)
+		json_array_append_new(dns, evidence_answer_json(&ev->dns[i]));
+	return json_pack("{s:i, s:s, s:I, s:I, s:b, s:o}", "version", EVIDENCE_JSON_VERSION,
+			 "domain", ev->domain, "started_ms", (json_int_t)ev->started_ms,
+			 "finished_ms", (json_int_t)ev->finished_ms, "deadline_hit",
+			 ev->deadline_hit, "dns", dns);
+}
+
+static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)
+{
+	const char *text = json_string_value(json_object_get(r, "text"));
+	const char *hex = json_string_value(json_object_get(r, "data"));
+	unsigned char *data = NULL;
+	size_t len = 0;
+	if (hex && evidence_unhex(hex, &data, &len) < 0)
+		return -1;
+	json_int_t type = json_integer_value(json_object_get(r, "type"));
+	struct dns_rdata *rd = dns_answer_add(a, (uint16_t)(type ? type : a->qtype), text, data, len);
+	free(data);
+	rd->pref = (uint16_t)json_integer_value(json_object_get(r, "pref"));
+	rd->usage = (uint8_t)json_integer_value(json_object_get(r, "usage"));
+	rd->selector = (uint8_t)json_integer_value(json_object_get(r, "selector"));
+	rd->mtype = (uint8_t)json_integer_value(json_object_get(r, "mtype"));
+	rd->ttl = (uint32_t)json_integer_value(json_object_get(r, "ttl"));
+	return 0;
+}
+
+static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_int_t type = json_integer_value(json_object_get(o, "type"));
+	const char *status = json_string_value(json_object_get(o, "status"));
+	const char *dnssec = json_string_value(json_object_get(o, "dnssec"));
+	if (!name || type <= 0 || type > 65535 || !status || !dnssec)
+		return -1;
+	int st = dns_status_parse(status), sec = dnssec_status_parse(dnssec);
+	if (st < 0 || sec < 0)
+		return -1;
+	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
+	a->status = (enum dns_status)st;
+	a->dnssec = (enum dnssec_status)sec;
+	a->rcode = (int)json_integer_value(json_object_get(o, "rcode"));
+	const char *canon = json_string_value(json_object_get(o, "canonical"));
+	const char *why = json_string_value(json_object_get(o, "why"));
+	a->canonical = canon ? xstrdup(canon) : NULL;
+	a->why = why ? xstrdup(why) : NULL;
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(o, "rr"), i, r)
+	{
+		if (evidence_rr_from_json(a, r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
+{
+	if (!json_is_object(j) ||
+	    json_integer_value(json_object_get(j, "version")) != EVIDENCE_JSON_VERSION) {
+		snprintf(err, errlen, "not evidence of version %d", EVIDENCE_JSON_VERSION);
+		return NULL;
+	}
+	const char *domain = json_string_value(json_object_get(j, "domain"));
+	if (domain == NULL) {
+		snprintf(err, errlen, "evidence without a domain");
+		return NULL;
+	}
+	struct evidence *ev = evidence_new(domain);
+	ev->started_ms = json_integer_value(json_object_get(j, "started_ms"));
+	ev->finished_ms = json_integer_value(json_object_get(j, "finished_ms"));
+	ev->deadline_hit = json_is_true(json_object_get(j, "deadline_hit"));
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(j, "dns"), i, o)
+	{
+		if (evidence_answer_from_json(ev, o) < 0) {
+			snprintf(err, errlen, "malformed DNS answer #%zu in evidence", i);
+			evidence_free(ev);
+			return NULL;
+		}
+	}
+	return ev;
+}

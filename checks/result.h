@@ -1,0 +1,75 @@
+/* result.h — the judgement of one domain: a verdict and a JSON detail object per check, the MECSA
+ * protocol-support flags and the three scores. Built by the evaluators; serialised to the store by
+ * result_json.c. */
+#ifndef MXS_RESULT_H
+#define MXS_RESULT_H
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "checks/verdict.h"
+
+enum check_id {
+	CHECK_MX = 0,
+	CHECK_SPF,
+	CHECK_DKIM,
+	CHECK_DMARC,
+	CHECK_TLSRPT,
+	CHECK_MTASTS,
+	CHECK_STARTTLS,
+	CHECK_X509,
+	CHECK_DANE,
+	CHECK_DNSSEC,
+	CHECK_REQUIRETLS,
+	CHECK_MAX
+};
+
+/* MECSA protocol support (reference spec §4.1-4.3): what the score tables are keyed on. */
+enum mecsa_proto {
+	MECSA_STARTTLS = 0,
+	MECSA_X509,
+	MECSA_SPF,
+	MECSA_SPF_POLICY,
+	MECSA_DKIM,
+	MECSA_DMARC,
+	MECSA_DMARC_POLICY,
+	MECSA_DANE,
+	MECSA_DNSSEC,
+	MECSA_MTA_STS,
+	MECSA_PROTO_MAX
+};
+
+enum mecsa_category { MECSA_CONFIDENTIALITY = 0, MECSA_SPOOFING, MECSA_INTEGRITY, MECSA_CAT_MAX };
+
+struct check_result {
+	struct verdict verdict; /* the outcome */
+	json_t *detail;		/* owned: check-specific fields, or NULL when not evaluated */
+};
+
+enum result_state {
+	RESULT_SCANNED = 0, /* the checks ran (whatever their verdicts) */
+	RESULT_INVALID,	    /* the input was not a valid domain name (reason in invalid_reason) */
+	RESULT_FAILED,	    /* the scan itself failed (reason in invalid_reason) */
+};
+
+struct result {
+	char *domain;			     /* owned: the normalised name (or the raw input when invalid) */
+	enum result_state state;	     /* see above */
+	char *invalid_reason;		     /* owned: why the input or scan failed, else NULL */
+	struct check_result checks[CHECK_MAX]; /* indexed by enum check_id */
+	bool supported[MECSA_PROTO_MAX];     /* MECSA support flags, set by the evaluators */
+	double percent[MECSA_PROTO_MAX];     /* MECSA raw percentages (0-100) */
+	int score[MECSA_CAT_MAX];	     /* 0-10, -1 when not scored */
+	json_t *missing[MECSA_CAT_MAX];	     /* owned: protocols missing for a top score (array) */
+};
+
+struct result *result_new(const char *domain);
+void result_free(struct result *res);
+
+/* Set a check's verdict; detail (may be NULL) is taken over by the result. */
+void result_set(struct result *res, enum check_id id, json_t *detail, enum verdict_status status,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+const char *mecsa_proto_name(enum mecsa_proto p);
+const char *mecsa_category_name(enum mecsa_category c);
+
+#endif

@@ -1,0 +1,461 @@
+/* dns.c — getdns on libevent. Owns the getdns context and every in-flight request; a request is
+ * freed in its getdns callback, the one place it ends (also on cancel). Responses are converted
+ * to struct dns_answer and destroyed there. */
+#include "daemon/dns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getdns/getdns.h>
+#include <getdns/getdns_ext_libevent.h>
+#include <getdns/getdns_extra.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dname.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "daemon/config.h"
+
+struct dns {
+	getdns_context *ctx;	  /* owned */
+	getdns_dict *ext;	  /* owned: extensions passed with every query */
+	int trust_upstream;	  /* 1: DNSSEC status from the AD bit / EDE of the resolver */
+	uint64_t started;	  /* queries started */
+	uint64_t answered;	  /* callbacks run */
+};
+
+struct dns_request {
+	struct dns *dns;	     /* borrowed: the owner */
+	getdns_transaction_t id;     /* getdns transaction */
+	dns_done_fn *cb;	     /* completion */
+	void *arg;		     /* borrowed: cb's argument */
+	const char *cancel_why;	     /* static: reason given to dns_cancel */
+	char name[DNAME_MAX];	     /* the question */
+	uint16_t type;		     /* its type */
+};
+
+static int dns_fail(char *err, size_t errlen, const char *what, getdns_return_t r)
+{
+	snprintf(err, errlen, "%s: %s", what, getdns_get_errorstr_by_id(r));
+	return -1;
+}
+
+static getdns_list *dns_read_rr_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	getdns_list *list = NULL;
+	getdns_return_t r = getdns_fp2rr_list(f, &list, ".", 3600);
+	fclose(f);
+	size_t n = 0;
+	if (r != GETDNS_RETURN_GOOD || getdns_list_get_length(list, &n) || n == 0) {
+		snprintf(err, errlen, "%s: no resource records could be read", path);
+		getdns_list_destroy(list);
+		return NULL;
+	}
+	return list;
+}
+
+static int dns_set_upstreams(struct dns *d, const struct config *cfg, char *err, size_t errlen)
+{
+	getdns_list *ups = getdns_list_create();
+	for (size_t i = 0; i < cfg->dns_upstreams.n; i++) {
+		char addr[INET6_ADDRSTRLEN];
+		unsigned port = 53;
+		unsigned char bin[16];
+		if (config_parse_upstream(cfg->dns_upstreams.items[i], addr, sizeof addr, &port) < 0) {
+			snprintf(err, errlen, "bad upstream %s", cfg->dns_upstreams.items[i]);
+			getdns_list_destroy(ups);
+			return -1;
+		}
+		int v6 = inet_pton(AF_INET6, addr, bin) == 1;
+		if (!v6 && inet_pton(AF_INET, addr, bin) != 1) {
+			snprintf(err, errlen, "bad upstream address %s", addr);
+			getdns_list_destroy(ups);
+			return -1;
+		}
+		getdns_dict *u = getdns_dict_create();
+		getdns_bindata type = {4, (uint8_t *)(v6 ? "IPv6" : "IPv4")};
+		getdns_bindata data = {v6 ? 16 : 4, bin};
+		getdns_dict_set_bindata(u, "address_type", &type);
+		getdns_dict_set_bindata(u, "address_data", &data);
+		if (port != 53)
+			getdns_dict_set_int(u, "port", port);
+		getdns_list_set_dict(ups, i, u);
+		getdns_dict_destroy(u);
+	}
+	getdns_return_t r = getdns_context_set_upstream_recursive_servers(d->ctx, ups);
+	getdns_list_destroy(ups);
+	return r ? dns_fail(err, errlen, "setting upstreams", r) : 0;
+}
+
+static int dns_configure(struct dns *d, const struct config *cfg, char *err, size_t errlen)
+{
+	getdns_return_t r;
+	int stub = cfg->dns_mode == CONFIG_DNS_STUB;
+	r = getdns_context_set_resolution_type(d->ctx, stub ? GETDNS_RESOLUTION_STUB
+							    : GETDNS_RESOLUTION_RECURSING);
+	if (r)
+		return dns_fail(err, errlen, "setting resolution type", r);
+	if (stub && dns_set_upstreams(d, cfg, err, errlen) < 0)
+		return -1;
+	getdns_context_set_timeout(d->ctx, cfg->dns_timeout_ms);
+	/* Thousands of queries in flight: the engine limits domains, not getdns. */
+	getdns_context_set_limit_outstanding_queries(d->ctx, 0);
+	if (cfg->dns_trust_anchor && cfg->dns_trust_anchor[0]) {
+		getdns_list *ta = dns_read_rr_file(cfg->dns_trust_anchor, err, errlen);
+		if (ta == NULL)
+			return -1;
+		r = getdns_context_set_dnssec_trust_anchors(d->ctx, ta);
+		getdns_list_destroy(ta);
+		if (r)
+			return dns_fail(err, errlen, "setting trust anchors", r);
+		/* With an explicit anchor there is nothing to fetch: keep getdns' zero-config
+		 * DNSSEC from trying the Internet (it needs a writable appdata directory). */
+		getdns_context_set_appdata_dir(d->ctx, "/nonexistent/mxsurvey");
+	}
+	if (!stub && cfg->dns_root_hints && cfg->dns_root_hints[0]) {
+		getdns_list *hints = dns_read_rr_file(cfg->dns_root_hints, err, errlen);
+		if (hints == NULL)
+			return -1;
+		r = getdns_context_set_dns_root_servers(d->ctx, hints);
+		getdns_list_destroy(hints);
+		if (r)
+			return dns_fail(err, errlen, "setting root hints", r);
+	}
+	d->ext = getdns_dict_create();
+	d->trust_upstream = stub && cfg->dns_validate == CONFIG_VALIDATE_UPSTREAM;
+	if (d->trust_upstream) {
+		/* DO makes the validating resolver report AD (RFC 6840 §5.7). */
+		getdns_context_set_edns_do_bit(d->ctx, 1);
+	} else {
+		getdns_dict_set_int(d->ext, "dnssec_return_status", GETDNS_EXTENSION_TRUE);
+		/* Keep bogus answers visible instead of dropping them. */
+		getdns_dict_set_int(d->ext, "dnssec_return_all_statuses", GETDNS_EXTENSION_TRUE);
+	}
+	return 0;
+}
+
+struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
+{
+	struct dns *d = xcalloc(1, sizeof *d);
+	getdns_return_t r = getdns_context_create(&d->ctx, 1);
+	if (r) {
+		dns_fail(err, errlen, "creating getdns context", r);
+		free(d);
+		return NULL;
+	}
+	if (dns_configure(d, cfg, err, errlen) < 0) {
+		dns_free(d);
+		return NULL;
+	}
+	r = getdns_extension_set_libevent_base(d->ctx, base);
+	if (r) {
+		dns_fail(err, errlen, "attaching getdns to libevent", r);
+		dns_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void dns_free(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	if (d->ctx)
+		getdns_context_destroy(d->ctx); /* runs the callbacks of what is in flight */
+	getdns_dict_destroy(d->ext);
+	free(d);
+}
+
+uint64_t dns_queries(const struct dns *d)
+{
+	return d->started;
+}
+
+static char *dns_wire_to_name(const getdns_bindata *wire)
+{
+	char *fqdn = NULL;
+	if (getdns_convert_dns_name_to_fqdn(wire, &fqdn) != GETDNS_RETURN_GOOD || fqdn == NULL)
+		return xstrdup("");
+	char canon[DNAME_MAX + 2];
+	dname_canonical(fqdn, canon, sizeof canon);
+	free(fqdn);
+	return xstrdup(canon);
+}
+
+static void dns_add_text_rr(struct dns_answer *a, uint16_t type, getdns_dict *rdata,
+			    const char *field, uint32_t ttl)
+{
+	getdns_bindata *b = NULL;
+	if (getdns_dict_get_bindata(rdata, field, &b) || b == NULL)
+		return;
+	char *name = dns_wire_to_name(b);
+	dns_answer_add(a, type, name, NULL, 0)->ttl = ttl;
+	free(name);
+}
+
+static void dns_add_addr_rr(struct dns_answer *a, uint16_t type, getdns_dict *rdata,
+			    uint32_t ttl)
+{
+	getdns_bindata *b = NULL;
+	int v6 = type == DNS_TYPE_AAAA;
+	if (getdns_dict_get_bindata(rdata, v6 ? "ipv6_address" : "ipv4_address", &b) || !b ||
+	    b->size != (v6 ? 16u : 4u))
+		return;
+	char text[INET6_ADDRSTRLEN];
+	inet_ntop(v6 ? AF_INET6 : AF_INET, b->data, text, sizeof text);
+	dns_answer_add(a, type, text, NULL, 0)->ttl = ttl;
+}
+
+static void dns_add_txt_rr(struct dns_answer *a, getdns_dict *rdata, uint32_t ttl)
+{
+	getdns_list *strings = NULL;
+	size_t n = 0, total = 0;
+	if (getdns_dict_get_list(rdata, "txt_strings", &strings) ||
+	    getdns_list_get_length(strings, &n))
+		return;
+	unsigned char *buf = NULL;
+	for (size_t i = 0; i < n; i++) {
+		getdns_bindata *b = NULL;
+		if (getdns_list_get_bindata(strings, i, &b) || !b)
+			continue;
+		buf = xrealloc(buf, total + b->size + 1);
+		memcpy(buf + total, b->data, b->size);
+		total += b->size;
+	}
+	dns_answer_add(a, DNS_TYPE_TXT, NULL, buf ? buf : (const unsigned char *)"", total)->ttl =
+		ttl;
+	free(buf);
+}
+
+static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
+{
+	uint32_t type = 0, ttl = 0, u = 0;
+	getdns_dict *rdata = NULL;
+	getdns_dict_get_int(rr, "type", &type);
+	getdns_dict_get_int(rr, "ttl", &ttl);
+	if (type != a->qtype || getdns_dict_get_dict(rr, "rdata", &rdata))
+		return;
+	switch (type) {
+	case DNS_TYPE_A:
+	case DNS_TYPE_AAAA:
+		dns_add_addr_rr(a, (uint16_t)type, rdata, ttl);
+		break;
+	case DNS_TYPE_MX:
+		dns_add_text_rr(a, DNS_TYPE_MX, rdata, "exchange", ttl);
+		if (a->n_rr && getdns_dict_get_int(rdata, "preference", &u) == 0)
+			a->rr[a->n_rr - 1].pref = (uint16_t)u;
+		break;
+	case DNS_TYPE_NS:
+		dns_add_text_rr(a, DNS_TYPE_NS, rdata, "nsdname", ttl);
+		break;
+	case DNS_TYPE_CNAME:
+		dns_add_text_rr(a, DNS_TYPE_CNAME, rdata, "cname", ttl);
+		break;
+	case 12: /* PTR */
+		dns_add_text_rr(a, 12, rdata, "ptrdname", ttl);
+		break;
+	case DNS_TYPE_TXT:
+	case DNS_TYPE_SPF:
+		dns_add_txt_rr(a, rdata, ttl);
+		if (a->n_rr)
+			a->rr[a->n_rr - 1].type = (uint16_t)type;
+		break;
+	case DNS_TYPE_TLSA: {
+		getdns_bindata *b = NULL;
+		if (getdns_dict_get_bindata(rdata, "certificate_association_data", &b) || !b)
+			return;
+		struct dns_rdata *rd = dns_answer_add(a, DNS_TYPE_TLSA, NULL, b->data, b->size);
+		rd->ttl = ttl;
+		if (getdns_dict_get_int(rdata, "certificate_usage", &u) == 0)
+			rd->usage = (uint8_t)u;
+		if (getdns_dict_get_int(rdata, "selector", &u) == 0)
+			rd->selector = (uint8_t)u;
+		if (getdns_dict_get_int(rdata, "matching_type", &u) == 0)
+			rd->mtype = (uint8_t)u;
+		break;
+	}
+	default:
+		dns_answer_add(a, (uint16_t)type, NULL, NULL, 0)->ttl = ttl;
+	}
+}
+
+static enum dnssec_status dns_map_dnssec(uint32_t s)
+{
+	switch (s) {
+	case GETDNS_DNSSEC_SECURE: return DNSSEC_SECURE;
+	case GETDNS_DNSSEC_INSECURE: return DNSSEC_INSECURE;
+	case GETDNS_DNSSEC_BOGUS: return DNSSEC_BOGUS;
+	default: return DNSSEC_INDETERMINATE;
+	}
+}
+
+/* Extended DNS Error (RFC 8914) codes that mean the answer failed DNSSEC validation. */
+static int dns_ede_is_dnssec(uint32_t code)
+{
+	return code == 1 || code == 2 || (code >= 5 && code <= 12);
+}
+
+static void dns_read_ede(struct dns_answer *a, getdns_dict *reply, int *bogus)
+{
+	getdns_list *additional = NULL;
+	size_t n = 0;
+	if (getdns_dict_get_list(reply, "additional", &additional) ||
+	    getdns_list_get_length(additional, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		getdns_dict *rr = NULL;
+		uint32_t type = 0;
+		getdns_list *opts = NULL;
+		size_t nopt = 0;
+		if (getdns_list_get_dict(additional, i, &rr) || getdns_dict_get_int(rr, "type", &type) ||
+		    type != 41 || getdns_dict_get_list(rr, "/rdata/options", &opts) ||
+		    getdns_list_get_length(opts, &nopt))
+			continue;
+		for (size_t k = 0; k < nopt; k++) {
+			getdns_dict *o = NULL;
+			uint32_t code = 0;
+			getdns_bindata *data = NULL;
+			if (getdns_list_get_dict(opts, k, &o) ||
+			    getdns_dict_get_int(o, "option_code", &code) || code != 15 ||
+			    getdns_dict_get_bindata(o, "option_data", &data) || !data ||
+			    data->size < 2)
+				continue;
+			uint32_t info = (uint32_t)data->data[0] << 8 | data->data[1];
+			int tl = (int)(data->size - 2) > 200 ? 200 : (int)(data->size - 2);
+			free(a->why);
+			a->why = xasprintf("EDE %u%s%.*s", info, tl ? ": " : "", tl,
+					   (const char *)data->data + 2);
+			/* Text from the wire: keep it printable. */
+			for (char *p = a->why; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+					*p = '?';
+			if (dns_ede_is_dnssec(info))
+				*bogus = 1;
+		}
+	}
+}
+
+static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict *reply)
+{
+	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
+	getdns_dict_get_int(reply, "/header/rcode", &rcode);
+	getdns_dict_get_int(reply, "/header/ad", &ad);
+	a->rcode = (int)rcode;
+	getdns_list *answer = NULL;
+	size_t n = 0;
+	if (getdns_dict_get_list(reply, "answer", &answer) == 0 &&
+	    getdns_list_get_length(answer, &n) == 0)
+		for (size_t i = 0; i < n; i++) {
+			getdns_dict *rr = NULL;
+			if (getdns_list_get_dict(answer, i, &rr) == 0)
+				dns_add_rr(a, rr);
+		}
+	getdns_bindata *canon = NULL;
+	if (getdns_dict_get_bindata(reply, "canonical_name", &canon) == 0 && canon) {
+		char *c = dns_wire_to_name(canon);
+		if (!dname_equal(c, a->qname))
+			a->canonical = c;
+		else
+			free(c);
+	}
+	switch (rcode) {
+	case 0: a->status = a->n_rr ? DNS_STATUS_OK : DNS_STATUS_NODATA; break;
+	case 3: a->status = DNS_STATUS_NXDOMAIN; break;
+	case 2: a->status = DNS_STATUS_SERVFAIL; break;
+	default: a->status = DNS_STATUS_REFUSED; break;
+	}
+	if (d->trust_upstream) {
+		int bogus = 0;
+		dns_read_ede(a, reply, &bogus);
+		if (bogus)
+			a->dnssec = DNSSEC_BOGUS;
+		else if (rcode == 0 || rcode == 3)
+			a->dnssec = ad ? DNSSEC_SECURE : DNSSEC_INSECURE;
+	} else if (getdns_dict_get_int(reply, "dnssec_status", &sec) == 0) {
+		a->dnssec = dns_map_dnssec(sec);
+	}
+}
+
+static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
+			    getdns_dict *response, void *userarg, getdns_transaction_t tid)
+{
+	(void)ctx;
+	(void)tid;
+	struct dns_request *req = userarg;
+	struct dns *d = req->dns;
+	struct dns_answer a = {0};
+	a.qname = xstrdup(req->name);
+	a.qtype = req->type;
+	a.rcode = -1;
+	d->answered++;
+	getdns_list *replies = NULL;
+	getdns_dict *reply = NULL;
+	uint32_t status = 0;
+	switch (type) {
+	case GETDNS_CALLBACK_COMPLETE:
+		getdns_dict_get_int(response, "status", &status);
+		if (getdns_dict_get_list(response, "replies_tree", &replies) == 0 &&
+		    getdns_list_get_dict(replies, 0, &reply) == 0) {
+			dns_fill_from_reply(d, &a, reply);
+		} else if (status == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
+			a.status = DNS_STATUS_TIMEOUT;
+		} else if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS ||
+			   status == GETDNS_RESPSTATUS_NO_SECURE_ANSWERS) {
+			a.status = DNS_STATUS_SERVFAIL;
+			a.dnssec = DNSSEC_BOGUS;
+		} else {
+			a.status = DNS_STATUS_ERROR;
+			a.why = xasprintf("getdns status %u", status);
+		}
+		break;
+	case GETDNS_CALLBACK_TIMEOUT:
+		a.status = DNS_STATUS_TIMEOUT;
+		break;
+	case GETDNS_CALLBACK_CANCEL:
+		a.status = DNS_STATUS_TIMEOUT;
+		a.why = xstrdup(req->cancel_why ? req->cancel_why : "cancelled");
+		break;
+	default:
+		a.status = DNS_STATUS_ERROR;
+		a.why = xstrdup("lookup error");
+	}
+	getdns_dict_destroy(response);
+	dns_done_fn *cb = req->cb;
+	void *arg = req->arg;
+	free(req);
+	cb(&a, arg);
+	dns_answer_clear(&a);
+}
+
+struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, dns_done_fn *cb,
+			       void *arg)
+{
+	struct dns_request *req = xcalloc(1, sizeof *req);
+	req->dns = d;
+	req->cb = cb;
+	req->arg = arg;
+	req->type = type;
+	dname_canonical(name, req->name, sizeof req->name);
+	d->started++;
+	getdns_return_t r = getdns_general(d->ctx, req->name, type, d->ext, req, &req->id,
+					   dns_on_response);
+	if (r != GETDNS_RETURN_GOOD) {
+		log_debug("dns: %s/%u not started: %s", req->name, type,
+			  getdns_get_errorstr_by_id(r));
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+void dns_cancel(struct dns *d, struct dns_request *req, const char *why)
+{
+	req->cancel_why = why;
+	getdns_cancel_callback(d->ctx, req->id);
+}

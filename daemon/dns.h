@@ -1,0 +1,34 @@
+/* dns.h — asynchronous DNS on the engine's loop through getdns, in one of three modes:
+ * recursive (getdns' embedded libunbound validates), stub + getdns validation, and stub trusting a
+ * local validating resolver (AD bit, Extended DNS Errors). Answers come back as recorded evidence
+ * (struct dns_answer), with the DNSSEC status of every RRset. */
+#ifndef MXS_DNS_H
+#define MXS_DNS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checks/dns_answer.h"
+
+struct event_base;
+struct config;
+struct dns;
+struct dns_request;
+
+/* Called once per lookup, also when cancelled (answer->status TIMEOUT, why "cancelled").
+ * answer is the callee's to keep: it may move the contents out (and must clear them). */
+typedef void dns_done_fn(struct dns_answer *answer, void *arg);
+
+struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen);
+void dns_free(struct dns *d);
+
+/* Start a lookup of (name, type). Returns a handle for dns_cancel, or NULL when it could not be
+ * started (cb is then never called). cb may run before dns_lookup returns. */
+struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, dns_done_fn *cb,
+			       void *arg);
+/* Cancel: cb runs (synchronously) with a TIMEOUT answer saying why. */
+void dns_cancel(struct dns *d, struct dns_request *req, const char *why);
+
+/* Queries started and answered so far (for progress and benchmarks). */
+uint64_t dns_queries(const struct dns *d);
+
+#endif

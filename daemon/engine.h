@@ -1,0 +1,58 @@
+/* engine.h — the event loop and the scheduler: one libevent base owning the DNS (getdns) and
+ * HTTP (curl multi) machinery; domains come from a source (the SQLite queue) and are scanned
+ * under an in-flight limit, each with a deadline; results go to the store's batched writer. */
+#ifndef MXS_ENGINE_H
+#define MXS_ENGINE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct store;
+struct store_job;
+struct dns;
+struct http;
+struct engine;
+struct score_table;
+
+/* Claim up to max jobs into jobs; returns how many, 0 when there is nothing now, -1 on error. */
+typedef int engine_source_fn(void *arg, struct store_job *jobs, size_t max);
+
+struct engine_stats {
+	uint64_t started;   /* scans started */
+	uint64_t finished;  /* results handed to the store */
+	uint64_t invalid;   /* inputs that were not domain names */
+	uint64_t failed;    /* scans that ended in RESULT_FAILED */
+	uint64_t deadline;  /* scans cut short by their deadline */
+	size_t in_flight;   /* scans running now */
+	uint64_t expected;  /* total the source will deliver, 0 when unknown (progress) */
+};
+
+struct engine *engine_new(const struct config *cfg, struct store *st, char *err, size_t errlen);
+void engine_free(struct engine *e);
+
+/* Where jobs come from. With exit_when_idle the loop ends once the source is empty and nothing
+ * is in flight (one-shot scans); otherwise it polls the source every poll_ms (the daemon). */
+void engine_set_source(struct engine *e, engine_source_fn *fn, void *arg, int exit_when_idle,
+		       unsigned poll_ms);
+void engine_set_expected(struct engine *e, uint64_t total);
+void engine_set_progress(struct engine *e, int on);
+/* Run the loop until done or stopped. 0 on a clean end, -1 on a store failure. */
+int engine_run(struct engine *e);
+/* Stop taking new domains; in-flight scans finish (bounded by their deadline), then run ends. */
+void engine_drain(struct engine *e);
+
+struct event_base *engine_base(struct engine *e);
+struct dns *engine_dns(struct engine *e);
+struct http *engine_http(struct engine *e);
+const struct config *engine_config(struct engine *e);
+struct store *engine_store(struct engine *e);
+const struct engine_stats *engine_stats(const struct engine *e);
+const struct score_table *engine_score_table(struct engine *e);
+/* Use t (borrowed; the caller keeps it alive) instead of the built-in MECSA table. */
+void engine_set_score_table(struct engine *e, const struct score_table *t);
+
+/* For scan.c: a scan ended (its result is in the store's batch). */
+void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid);
+
+#endif

@@ -1,0 +1,243 @@
+/* http.c — libcurl multi_socket on libevent: one event per socket attached to curl with
+ * curl_multi_assign, one timer; finished transfers are drained after every socket action.
+ * Owns the multi handle, each easy handle and its transfer state until completion. */
+#include "daemon/http.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+struct http {
+	struct event_base *base; /* borrowed: the engine's loop */
+	CURLM *multi;		 /* owned */
+	struct event *timer;	 /* owned: curl's single timeout */
+	int running;		 /* transfers curl reports as running */
+	struct http_transfer *transfers; /* borrowed list of transfers in flight (each owned by itself) */
+	unsigned long fetches;	 /* transfers started */
+};
+
+struct http_transfer {
+	struct http *http;	    /* borrowed: the owner */
+	CURL *easy;		    /* owned */
+	http_done_fn *cb;	    /* completion */
+	void *arg;		    /* borrowed */
+	size_t max_bytes;	    /* body cap */
+	struct http_response resp;  /* filled as data arrives */
+	int too_large;		    /* the cap was hit */
+	struct http_transfer *prev, *next; /* in http->transfers */
+};
+
+static void http_unlink(struct http *h, struct http_transfer *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		h->transfers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+}
+
+struct http_socket {
+	struct event *ev; /* owned: read/write interest for one curl socket */
+};
+
+static void http_check_done(struct http *h)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(h->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct http_transfer *t = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		CURLcode rc = msg->data.result;
+		struct http_response *r = &t->resp;
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		char *ct = NULL, *loc = NULL;
+		if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+			r->content_type = xstrdup(ct);
+		if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+			r->redirect = xstrdup(loc);
+		if (t->too_large) {
+			snprintf(r->error, sizeof r->error, "body larger than %zu bytes", t->max_bytes);
+		} else if (rc != CURLE_OK) {
+			if (r->error[0] == '\0')
+				snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
+			r->tls_failure = rc == CURLE_SSL_CONNECT_ERROR ||
+					 rc == CURLE_PEER_FAILED_VERIFICATION ||
+					 rc == CURLE_SSL_CACERT_BADFILE;
+		} else {
+			r->ok = 1;
+		}
+		if (r->body == NULL)
+			r->body = xcalloc(1, 1);
+		curl_multi_remove_handle(h->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		http_unlink(h, t);
+		t->cb(r, t->arg);
+		free(r->content_type);
+		free(r->redirect);
+		free(r->body);
+		free(t);
+	}
+}
+
+static void http_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct http *h = arg;
+	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+		     ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	curl_multi_socket_action(h->multi, fd, action, &h->running);
+	http_check_done(h);
+	if (h->running <= 0)
+		evtimer_del(h->timer);
+}
+
+static void http_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct http *h = arg;
+	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &h->running);
+	http_check_done(h);
+}
+
+static int http_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)easy;
+	struct http *h = userp;
+	struct http_socket *hs = socketp;
+	if (what == CURL_POLL_REMOVE) {
+		if (hs) {
+			event_free(hs->ev);
+			free(hs);
+			curl_multi_assign(h->multi, s, NULL);
+		}
+		return 0;
+	}
+	short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+			     ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+	if (hs == NULL) {
+		hs = xcalloc(1, sizeof *hs);
+		curl_multi_assign(h->multi, s, hs);
+	} else {
+		event_free(hs->ev);
+	}
+	hs->ev = event_new(h->base, s, kind, http_on_event, h);
+	event_add(hs->ev, NULL);
+	return 0;
+}
+
+static int http_on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+	(void)multi;
+	struct http *h = userp;
+	if (timeout_ms < 0) {
+		evtimer_del(h->timer);
+		return 0;
+	}
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	evtimer_add(h->timer, &tv);
+	return 0;
+}
+
+struct http *http_new(struct event_base *base, char *err, size_t errlen)
+{
+	static int curl_ready;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "curl_global_init failed");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	struct http *h = xcalloc(1, sizeof *h);
+	h->base = base;
+	h->multi = curl_multi_init();
+	h->timer = evtimer_new(base, http_on_timer, h);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_on_timer_change);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	return h;
+}
+
+void http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	while (h->transfers) {
+		struct http_transfer *t = h->transfers;
+		http_unlink(h, t);
+		curl_multi_remove_handle(h->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+		free(t->resp.body);
+		free(t);
+	}
+	curl_multi_cleanup(h->multi);
+	event_free(h->timer);
+	free(h);
+}
+
+static size_t http_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct http_transfer *t = userdata;
+	size_t n = size * nmemb;
+	if (t->resp.len + n > t->max_bytes) {
+		t->too_large = 1;
+		return 0; /* aborts the transfer */
+	}
+	t->resp.body = xrealloc(t->resp.body, t->resp.len + n + 1);
+	memcpy(t->resp.body + t->resp.len, ptr, n);
+	t->resp.len += n;
+	t->resp.body[t->resp.len] = '\0';
+	return n;
+}
+
+int http_get(struct http *h, const char *url, const struct http_options *opt, http_done_fn *cb,
+	     void *arg)
+{
+	struct http_transfer *t = xcalloc(1, sizeof *t);
+	t->http = h;
+	t->cb = cb;
+	t->arg = arg;
+	t->max_bytes = opt->max_bytes;
+	t->easy = curl_easy_init();
+	if (t->easy == NULL) {
+		free(t);
+		return -1;
+	}
+	CURL *e = t->easy;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->resp.error);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opt->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "mxsurvey");
+	if (opt->ca_file && opt->ca_file[0])
+		curl_easy_setopt(e, CURLOPT_CAINFO, opt->ca_file);
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		free(t);
+		return -1;
+	}
+	t->next = h->transfers;
+	if (h->transfers)
+		h->transfers->prev = t;
+	h->transfers = t;
+	h->fetches++;
+	return 0;
+}
+
+unsigned long http_fetches(const struct http *h)
+{
+	return h->fetches;
+}

@@ -1,0 +1,149 @@
+/* output.c — renders stored result objects as JSON, JSON lines or a text report. */
+#include "daemon/output.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "daemon/store.h"
+
+struct output_ctx {
+	enum output_format fmt; /* what to print */
+	FILE *out;		/* borrowed */
+	size_t n;		/* results printed so far */
+};
+
+int output_format_parse(const char *name)
+{
+	if (strcmp(name, "text") == 0)
+		return OUTPUT_TEXT;
+	if (strcmp(name, "json") == 0)
+		return OUTPUT_JSON;
+	if (strcmp(name, "jsonl") == 0)
+		return OUTPUT_JSONL;
+	return -1;
+}
+
+static const char *output_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static const char *output_mark(const char *status)
+{
+	if (strcmp(status, "pass") == 0)
+		return "PASS";
+	if (strcmp(status, "fail") == 0)
+		return "FAIL";
+	if (strcmp(status, "absent") == 0)
+		return "ABSENT";
+	if (strcmp(status, "dns_error") == 0)
+		return "DNS ERROR";
+	return "NOT TESTABLE";
+}
+
+static void output_stars(FILE *out, json_t *cat)
+{
+	json_t *score = json_object_get(cat, "score");
+	if (!json_is_integer(score)) {
+		fputs("not scored", out);
+		return;
+	}
+	int s = (int)json_integer_value(score);
+	for (int i = 0; i < 5; i++)
+		fputs(s >= 2 * (i + 1) ? "*" : (s == 2 * i + 1 ? "+" : "."), out);
+	fprintf(out, "  %d/10", s);
+}
+
+static void output_mx_hosts(FILE *out, json_t *mx)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(json_object_get(json_object_get(mx, "detail"), "hosts"), i, h)
+	{
+		fprintf(out, "      %3lld %s", (long long)json_integer_value(json_object_get(h, "pref")),
+			output_str(h, "name"));
+		static const char *const fam[2] = {"a", "aaaa"};
+		for (int f = 0; f < 2; f++) {
+			json_t *ans = json_object_get(h, fam[f]);
+			size_t k;
+			json_t *addr;
+			json_array_foreach(json_object_get(ans, "addresses"), k, addr)
+				fprintf(out, " %s", json_string_value(addr));
+			if (strcmp(output_str(ans, "status"), "ok") != 0 &&
+			    strcmp(output_str(ans, "status"), "nodata") != 0)
+				fprintf(out, " [%s %s]", f ? "AAAA" : "A", output_str(ans, "status"));
+		}
+		fprintf(out, " (DNSSEC %s)\n", output_str(json_object_get(h, "a"), "dnssec"));
+	}
+}
+
+static void output_text(FILE *out, json_t *r)
+{
+	fprintf(out, "== %s\n", output_str(r, "domain"));
+	if (strcmp(output_str(r, "state"), "scanned") != 0) {
+		fprintf(out, "   %s: %s\n\n", output_str(r, "state"), output_str(r, "reason"));
+		return;
+	}
+	const char *name;
+	json_t *c;
+	json_object_foreach(json_object_get(r, "checks"), name, c)
+	{
+		fprintf(out, "   %-12s %-12s %s\n", name, output_mark(output_str(c, "status")),
+			output_str(c, "reason"));
+		if (strcmp(name, "mx") == 0)
+			output_mx_hosts(out, c);
+	}
+	json_t *scores = json_object_get(r, "scores");
+	json_object_foreach(scores, name, c)
+	{
+		fprintf(out, "   %-16s ", name);
+		output_stars(out, c);
+		json_t *missing = json_object_get(c, "missing");
+		if (json_array_size(missing)) {
+			fputs("  missing:", out);
+			size_t i;
+			json_t *m;
+			json_array_foreach(missing, i, m)
+				fprintf(out, " %s", json_string_value(m));
+		}
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}
+
+static int output_one(json_t *r, void *arg)
+{
+	struct output_ctx *ctx = arg;
+	switch (ctx->fmt) {
+	case OUTPUT_JSONL:
+		json_dumpf(r, ctx->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', ctx->out);
+		break;
+	case OUTPUT_JSON:
+		fputs(ctx->n ? ",\n" : "", ctx->out);
+		json_dumpf(r, ctx->out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		break;
+	case OUTPUT_TEXT:
+		output_text(ctx->out, r);
+		break;
+	}
+	ctx->n++;
+	return ferror(ctx->out) ? 1 : 0;
+}
+
+int output_campaign(struct store *st, int64_t campaign_id, enum output_format fmt, FILE *out)
+{
+	struct output_ctx ctx = {fmt, out, 0};
+	struct store_counts counts;
+	if (store_counts(st, campaign_id, &counts) < 0)
+		return -1;
+	int many = counts.done + counts.failed + counts.pending + counts.running != 1;
+	if (fmt == OUTPUT_JSON && many)
+		fputs("[\n", out);
+	int rc = store_foreach_result(st, campaign_id, output_one, &ctx);
+	if (fmt == OUTPUT_JSON)
+		fputs(many ? "\n]\n" : "\n", out);
+	fflush(out);
+	return rc < 0 || ferror(out) ? -1 : 0;
+}
