@@ -11,9 +11,9 @@ GETDNS_LIBDIR := $(shell pkg-config --variable=libdir getdns)
 GETDNS_EVENT  := $(GETDNS_LIBDIR)/libgetdns_ex_event.a
 
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS)
-LDFLAGS  += $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
 LDLIBS   := $(GETDNS_EVENT) $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LDLIBS := $(shell pkg-config --libs cmocka)
 

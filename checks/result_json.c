@@ -44,11 +44,12 @@ static json_t *result_scores_json(const struct result *res)
 {
 	json_t *scores = json_object();
 	for (int c = 0; c < MECSA_CAT_MAX; c++) {
-		json_t *o = json_pack("{s:o, s:o, s:O}", "score",
+		json_t *o = json_pack("{s:o, s:o, s:o}", "score",
 				      res->score[c] < 0 ? json_null() : json_integer(res->score[c]),
 				      "stars",
 				      res->score[c] < 0 ? json_null() : json_real(res->score[c] / 2.0),
-				      "missing", res->missing[c] ? res->missing[c] : json_array());
+				      "missing",
+				      res->missing[c] ? json_incref(res->missing[c]) : json_array());
 		json_object_set_new(scores, mecsa_category_name(c), o);
 	}
 	return scores;

@@ -278,6 +278,10 @@ static int scan_apply_overrides(struct config *cfg, const struct scan_args *a)
 			fprintf(stderr, "mxsurvey: %s\n", err);
 			return -1;
 		}
+	if (config_validate(cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "mxsurvey: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 

@@ -1,0 +1,229 @@
+/* test_store.c — the SQLite store: migrations on open, the queue's life cycle, the batched
+ * writer, re-queueing after a crash, and reading results back in input order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "checks/evidence.h"
+#include "checks/result.h"
+#include "daemon/store.h"
+
+static char *store_tmp_path(void)
+{
+	char *path = strdup("/tmp/mxs-store-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	return path;
+}
+
+static void store_tmp_remove(char *path)
+{
+	char buf[300];
+	unlink(path);
+	snprintf(buf, sizeof buf, "%s-wal", path);
+	unlink(buf);
+	snprintf(buf, sizeof buf, "%s-shm", path);
+	unlink(buf);
+	free(path);
+}
+
+static int store_collect(json_t *r, void *arg)
+{
+	json_t *arr = arg;
+	json_array_append(arr, json_object_get(r, "domain"));
+	return 0;
+}
+
+static struct result *store_test_result(const char *domain, int invalid)
+{
+	struct result *res = result_new(domain);
+	if (invalid) {
+		res->state = RESULT_INVALID;
+		res->invalid_reason = strdup("empty label");
+		return res;
+	}
+	json_t *hosts = json_pack("[{s:s, s:i, s:{s:s, s:[s]}, s:{s:s, s:[]}}]", "name",
+				  "mx.example.org", "pref", 10, "a", "dnssec", "secure",
+				  "addresses", "192.0.2.1", "aaaa", "dnssec", "secure",
+				  "addresses");
+	result_set(res, CHECK_MX, json_pack("{s:o}", "hosts", hosts), VERDICT_PASS, "ok");
+	res->score[MECSA_CONFIDENTIALITY] = 5;
+	return res;
+}
+
+static void test_store_lifecycle(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), 1);
+	int64_t c = store_campaign_create(st, "t", "{}");
+	assert_true(c > 0);
+	assert_int_equal(store_campaign_create(st, "t", "{}"), -1); /* names are unique */
+	assert_int_equal(store_campaign_find(st, "t"), c);
+
+	static const char *const inputs[] = {"b.example", "bad..", "a.example"};
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_enqueue(st, c, i, inputs[i], i == 1 ? NULL : inputs[i]), 0);
+	assert_int_equal(store_commit(st), 0);
+
+	struct store_job jobs[8];
+	assert_int_equal(store_claim(st, c, jobs, 2), 2);
+	assert_int_equal(jobs[0].attempts, 1);
+	assert_null(jobs[1].domain);
+	struct store_counts counts;
+	store_counts(st, c, &counts);
+	assert_int_equal(counts.running, 2);
+	assert_int_equal(counts.pending, 1);
+
+	store_set_batching(st, NULL, 100, 1000);
+	for (int i = 0; i < 2; i++) {
+		struct result *res = store_test_result(inputs[i], jobs[i].domain == NULL);
+		struct evidence *ev = evidence_new(inputs[i]);
+		store_put_result(st, &jobs[i], res, ev, 12);
+		result_free(res);
+		evidence_free(ev);
+	}
+	assert_int_equal(store_unflushed(st), 2);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_unflushed(st), 0);
+	store_counts(st, c, &counts);
+	assert_int_equal(counts.done, 2);
+	assert_int_equal(counts.running, 0);
+
+	/* A crash leaves the third running; on restart it goes back to pending. */
+	assert_int_equal(store_claim(st, c, &jobs[2], 1), 1);
+	assert_int_equal(store_requeue_running(st), 1);
+	store_job_clear(&jobs[2]);
+	assert_int_equal(store_claim(st, c, &jobs[2], 4), 1);
+	assert_int_equal(jobs[2].attempts, 2);
+	struct result *res = store_test_result(inputs[2], 0);
+	store_put_result(st, &jobs[2], res, NULL, 3);
+	result_free(res);
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_claim(st, c, jobs + 3, 4), 0);
+
+	json_t *order = json_array();
+	assert_int_equal(store_foreach_result(st, c, store_collect, order), 0);
+	json_t *want = json_pack("[s, s, s]", "b.example", "bad..", "a.example");
+	assert_true(json_equal(order, want));
+	json_decref(order);
+	json_decref(want);
+	for (int i = 0; i < 3; i++)
+		store_job_clear(&jobs[i]);
+	store_close(st);
+}
+
+static void test_store_batch_commits_at_size(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	int64_t c = store_campaign_create(st, "batch", NULL);
+	store_begin(st);
+	for (int i = 0; i < 10; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "d%d.example", i);
+		store_enqueue(st, c, i, name, name);
+	}
+	store_commit(st);
+	store_set_batching(st, NULL, 4, 1000);
+	struct store_job jobs[10];
+	assert_int_equal(store_claim(st, c, jobs, 10), 10);
+	for (int i = 0; i < 10; i++) {
+		struct result *res = store_test_result(jobs[i].domain, 0);
+		store_put_result(st, &jobs[i], res, NULL, 1);
+		result_free(res);
+		assert_int_equal(store_unflushed(st), (size_t)((i + 1) % 4));
+		store_job_clear(&jobs[i]);
+	}
+	store_close(st); /* flushes the last partial batch */
+}
+
+static void test_store_file_reopen_and_rows(void **state)
+{
+	(void)state;
+	char err[256];
+	char *path = store_tmp_path();
+	struct store *st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	int64_t c = store_campaign_create(st, "file", NULL);
+	store_begin(st);
+	store_enqueue(st, c, 0, "a.example", "a.example");
+	store_commit(st);
+	struct store_job job;
+	assert_int_equal(store_claim(st, 0, &job, 1), 1);
+	struct result *res = store_test_result("a.example", 0);
+	struct evidence *ev = evidence_new("a.example");
+	store_put_result(st, &job, res, ev, 5);
+	result_free(res);
+	evidence_free(ev);
+	store_job_clear(&job);
+	store_close(st);
+
+	st = store_open(path, err, sizeof err); /* migrations are not applied twice */
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), 1);
+	store_close(st);
+
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	static const struct {
+		const char *sql;
+		int expect;
+	} rows[] = {
+		{"SELECT COUNT(*) FROM results", 1},
+		{"SELECT COUNT(*) FROM verdicts WHERE check_name = 'mx' AND status = 'pass'", 1},
+		{"SELECT COUNT(*) FROM mx_results WHERE address = '192.0.2.1' AND family = 4", 1},
+		{"SELECT COUNT(*) FROM evidence", 1},
+		{"SELECT score_confidentiality FROM results", 5},
+		{"SELECT COUNT(*) FROM v_support WHERE check_name = 'mx' AND percent_pass = 100", 1},
+		{"SELECT COUNT(*) FROM queue WHERE state = 'done'", 1},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		sqlite3_stmt *s;
+		assert_int_equal(sqlite3_prepare_v2(db, rows[i].sql, -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		if (sqlite3_column_int(s, 0) != rows[i].expect)
+			fail_msg("%s: %d, expected %d", rows[i].sql, sqlite3_column_int(s, 0),
+				 rows[i].expect);
+		sqlite3_finalize(s);
+	}
+	/* A database from a newer program is refused, not damaged. */
+	sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_null(store_open(path, err, sizeof err));
+	assert_non_null(strstr(err, "newer"));
+	store_tmp_remove(path);
+}
+
+static void test_store_open_errors(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	assert_null(store_open("/nonexistent-dir/x.db", err, sizeof err));
+	assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_store_lifecycle),
+		cmocka_unit_test(test_store_batch_commits_at_size),
+		cmocka_unit_test(test_store_file_reopen_and_rows),
+		cmocka_unit_test(test_store_open_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
