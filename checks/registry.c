@@ -1,9 +1,13 @@
 /* registry.c — the list of checks, in evaluation order (later checks may read earlier results). */
 #include "checks/check.h"
+#include "checks/dnssec.h"
 #include "checks/mx.h"
 
 const struct check *const check_registry[] = {
 	&check_mx,
+	/* transport checks (SMTP probe) go here */
+	/* DNSSEC last: its scope depends on what the others found */
+	&check_dnssec,
 };
 
 const size_t check_registry_len = sizeof check_registry / sizeof *check_registry;

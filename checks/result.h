@@ -56,8 +56,12 @@ struct result {
 	enum result_state state;	     /* see above */
 	char *invalid_reason;		     /* owned: why the input or scan failed, else NULL */
 	struct check_result checks[CHECK_MAX]; /* indexed by enum check_id */
-	bool supported[MECSA_PROTO_MAX];     /* MECSA support flags, set by the evaluators */
-	double percent[MECSA_PROTO_MAX];     /* MECSA raw percentages (0-100) */
+	bool supported[MECSA_PROTO_MAX];     /* support flags: evaluators set spf_policy and
+						dmarc_policy (others provisional); score_apply()
+						finalises all */
+	double percent[MECSA_PROTO_MAX];     /* raw percentages (0-100), judged by score_apply()
+						against the table's threshold; evaluators fill every
+						protocol but the two policies */
 	int score[MECSA_CAT_MAX];	     /* 0-10, -1 when not scored */
 	json_t *missing[MECSA_CAT_MAX];	     /* owned: protocols missing for a top score (array) */
 };

@@ -18,6 +18,7 @@
 #include "daemon/dns.h"
 #include "daemon/http.h"
 #include "daemon/scan.h"
+#include "daemon/scoring_load.h"
 #include "daemon/store.h"
 
 #define ENGINE_CLAIM_BATCH 256 /* jobs claimed from the queue per transaction */
@@ -29,6 +30,7 @@ struct engine {
 	struct dns *dns;		  /* owned */
 	struct http *http;		  /* owned */
 	const struct score_table *score;  /* borrowed (built-in by default) */
+	struct score_table *score_owned;  /* owned: the table loaded from scoring.file, or NULL */
 	engine_source_fn *source;	  /* where jobs come from */
 	void *source_arg;		  /* borrowed */
 	int exit_when_idle;		  /* one-shot: end when the source is empty */
@@ -148,6 +150,13 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 	e->cfg = cfg;
 	e->store = st;
 	e->score = score_table_builtin();
+	if (cfg->scoring_file && cfg->scoring_file[0]) {
+		if (scoring_load(cfg->scoring_file, &e->score_owned, err, errlen) < 0) {
+			free(e);
+			return NULL;
+		}
+		e->score = e->score_owned;
+	}
 	e->base = event_base_new();
 	if (e->base == NULL) {
 		snprintf(err, errlen, "cannot create the event loop");
@@ -191,6 +200,7 @@ void engine_free(struct engine *e)
 		event_free(e->sigterm);
 	if (e->base)
 		event_base_free(e->base);
+	score_table_free(e->score_owned);
 	free(e);
 }
 
