@@ -30,6 +30,51 @@ static json_t *result_checks_json(const struct result *res)
 	return checks;
 }
 
+/* A check's detail field, or JSON null (borrowed reference semantics: caller increfs). */
+static json_t *result_detail(const struct result *res, enum check_id id, const char *key)
+{
+	json_t *v = res->checks[id].detail ? json_object_get(res->checks[id].detail, key) : NULL;
+	return v ? v : json_null();
+}
+
+static json_t *result_percent(double p)
+{
+	return json_real(p);
+}
+
+/* mecsa-st's "scores" object (reference spec §5.4), from our verdicts: the keys and meanings
+ * kept for comparison with published MECSA figures; its never-updated dr_* fields are left out. */
+static json_t *result_mecsa_scores(const struct result *res)
+{
+	json_t *sts = res->checks[CHECK_MTASTS].detail;
+	json_t *o = json_pack(
+		"{s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:O, s:b, s:b, s:O, s:b, "
+		"s:b}",
+		"dr_confidential", res->score[MECSA_CONFIDENTIALITY] < 0 ? 0 : res->score[MECSA_CONFIDENTIALITY],
+		"dr_spoofing", res->score[MECSA_SPOOFING] < 0 ? 0 : res->score[MECSA_SPOOFING],
+		"dr_integrity", res->score[MECSA_INTEGRITY] < 0 ? 0 : res->score[MECSA_INTEGRITY],
+		"dr_starttls", result_percent(res->percent[MECSA_STARTTLS]),
+		"dr_certificate", result_percent(res->percent[MECSA_X509]),
+		"dr_dane", result_percent(res->percent[MECSA_DANE]),
+		"dr_mta_sts", result_percent(res->percent[MECSA_MTA_STS]),
+		"dr_spf", result_percent(res->percent[MECSA_SPF]),
+		"dr_dkim", result_percent(res->percent[MECSA_DKIM]),
+		"dr_dmarc", result_percent(res->percent[MECSA_DMARC]),
+		"dr_dnssec", result_percent(res->percent[MECSA_DNSSEC]),
+		"dr_spf_txt", result_detail(res, CHECK_SPF, "record"),
+		"dr_has_spf_record", res->checks[CHECK_SPF].verdict.status == VERDICT_PASS ||
+					     res->checks[CHECK_SPF].verdict.status == VERDICT_FAIL,
+		"dr_valid_spf_syntax", res->supported[MECSA_SPF],
+		"dr_dmarc_txt", result_detail(res, CHECK_DMARC, "record"),
+		"dr_has_dmarc_record", res->checks[CHECK_DMARC].verdict.status == VERDICT_PASS ||
+					       res->checks[CHECK_DMARC].verdict.status == VERDICT_FAIL,
+		"dr_valid_dmarc_syntax", res->supported[MECSA_DMARC]);
+	json_object_set_new(o, "has_mta_sts", json_boolean(res->supported[MECSA_MTA_STS]));
+	json_object_set(o, "mta_sts_dns", sts ? result_detail(res, CHECK_MTASTS, "record") : json_null());
+	json_object_set(o, "mta_sts_policy", sts ? result_detail(res, CHECK_MTASTS, "policy") : json_null());
+	return o;
+}
+
 static json_t *result_mecsa_json(const struct result *res)
 {
 	json_t *sup = json_object(), *pct = json_object();
@@ -37,7 +82,13 @@ static json_t *result_mecsa_json(const struct result *res)
 		json_object_set_new(sup, mecsa_proto_name(p), json_boolean(res->supported[p]));
 		json_object_set_new(pct, mecsa_proto_name(p), json_real(res->percent[p]));
 	}
-	return json_pack("{s:o, s:o}", "supported", sup, "percent", pct);
+	/* mecsa-st's top-level keys first, then our per-protocol flags and percentages. */
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o}", "domain",
+			 res->domain, "starttls", res->supported[MECSA_STARTTLS], "spf",
+			 res->supported[MECSA_SPF], "spf_policy", res->supported[MECSA_SPF_POLICY],
+			 "dkim", res->supported[MECSA_DKIM], "dmarc", res->supported[MECSA_DMARC],
+			 "dane", res->supported[MECSA_DANE], "dnssec", res->supported[MECSA_DNSSEC],
+			 "scores", result_mecsa_scores(res), "supported", sup, "percent", pct);
 }
 
 static json_t *result_scores_json(const struct result *res)
