@@ -1,10 +1,12 @@
 /* registry.c — the list of checks, in evaluation order (later checks may read earlier results). */
 #include "checks/check.h"
+#include "checks/dmarc.h"
 #include "checks/dnssec.h"
 #include "checks/mx.h"
 
 const struct check *const check_registry[] = {
 	&check_mx,
+	&check_dmarc,
 	/* transport checks (SMTP probe) go here */
 	/* DNSSEC last: its scope depends on what the others found */
 	&check_dnssec,
