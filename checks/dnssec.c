@@ -78,7 +78,12 @@ static void dnssec_evaluate(const struct evidence *ev, struct result *res)
 		rpt = evidence_dns_find(ev, name, DNS_TYPE_TXT);
 	if (dnssec_has_record(txt, "v=spf1") || dnssec_has_record(rpt, "v=TLSRPTv1"))
 		dnssec_count(&t, "spf", txt);
-	if (snprintf(name, sizeof name, "_dmarc.%s", ev->domain) < (int)sizeof name)
+	/* The DMARC RRset that applies: the domain's own or the inherited one (DMARC check). */
+	const char *found_at =
+		json_string_value(json_object_get(res->checks[CHECK_DMARC].detail, "found_at"));
+	if (found_at)
+		dmarc = evidence_dns_find(ev, found_at, DNS_TYPE_TXT);
+	else if (snprintf(name, sizeof name, "_dmarc.%s", ev->domain) < (int)sizeof name)
 		dmarc = evidence_dns_find(ev, name, DNS_TYPE_TXT);
 	if (dnssec_has_record(dmarc, "v=DMARC1"))
 		dnssec_count(&t, "dmarc", dmarc);
