@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "checks/dkim.h"
 #include "checks/score.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -150,6 +151,9 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 	e->cfg = cfg;
 	e->store = st;
 	e->score = score_table_builtin();
+	if (cfg->dkim_selectors.n)
+		dkim_set_selectors((const char *const *)cfg->dkim_selectors.items,
+				   cfg->dkim_selectors.n);
 	if (cfg->scoring_file && cfg->scoring_file[0]) {
 		if (scoring_load(cfg->scoring_file, &e->score_owned, err, errlen) < 0) {
 			free(e);

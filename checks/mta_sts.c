@@ -1,0 +1,494 @@
+/* mta_sts.c — MTA-STS (RFC 8461): the _mta-sts TXT record (§3.1) and its check, the policy file
+ * parser (§3.2) and MX pattern matching (§4.1). Pure; owns the strings of a parsed policy.
+ * Where mecsa-st differs (spec §3.9, §6 #8) the RFC is followed; the differences are noted. */
+#include "checks/mta_sts.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "checks/txtrec.h"
+#include "common/xalloc.h"
+
+static int mta_sts_is_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* ---- TXT record (§3.1) ---- */
+
+int mta_sts_record_parse(const char *txt, size_t len, struct mta_sts_record *out, char *err,
+			 size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	struct txtrec_iter it;
+	struct txtrec_field f;
+	int rc, seen_id = 0;
+	if (txtrec_begin(&it, txt, len, MTA_STS_VERSION, err, errlen) < 0)
+		return -1;
+	while ((rc = txtrec_next(&it, &f, err, errlen)) > 0) {
+		if (txtrec_eq(f.name, f.name_len, "id")) {
+			int ok = f.value_len >= 1 && f.value_len <= MTA_STS_ID_MAX;
+			for (size_t i = 0; ok && i < f.value_len; i++)
+				ok = isalnum((unsigned char)f.value[i]) != 0;
+			if (!ok) {
+				/* mecsa-st checks only the length; dashes and dots are common and
+				 * invalid (sts-id = 1*32(ALPHA / DIGIT)). */
+				snprintf(err, errlen,
+					 "id \"%.*s\" is not 1 to 32 letters and digits "
+					 "(RFC 8461 §3.1)",
+					 (int)(f.value_len > 40 ? 40 : f.value_len), f.value);
+				goto fail;
+			}
+			if (seen_id) {
+				/* The ABNF does not forbid it, but a sender could not tell which id
+				 * names the policy: treated as invalid. */
+				snprintf(err, errlen, "id= appears more than once");
+				goto fail;
+			}
+			seen_id = 1;
+			memcpy(out->id, f.value, f.value_len);
+			out->id[f.value_len] = '\0';
+			continue;
+		}
+		if (f.name_len == 2 && strncasecmp(f.name, "id", 2) == 0) {
+			snprintf(err, errlen, "field name \"%.2s\" must be lower-case \"id\"",
+				 f.name);
+			goto fail;
+		}
+		if (!txtrec_ext_value_ok(f.value, f.value_len)) {
+			snprintf(err, errlen, "extension \"%.*s\" has a bad value", (int)f.name_len,
+				 f.name);
+			goto fail;
+		}
+		out->n_ext++; /* unknown fields are ignored (RFC 8461 §3.1) */
+	}
+	if (rc < 0)
+		goto fail;
+	if (!seen_id) {
+		/* mecsa-st does not require id; RFC 8461 §3.1 does ("plaintext, required"). */
+		snprintf(err, errlen, "no id= field (required, RFC 8461 §3.1)");
+		goto fail;
+	}
+	return 0;
+fail:
+	memset(out, 0, sizeof *out);
+	return -1;
+}
+
+/* ---- policy file (§3.2) ---- */
+
+const char *mta_sts_mode_name(enum mta_sts_mode m)
+{
+	switch (m) {
+	case MTA_STS_MODE_ENFORCE: return "enforce";
+	case MTA_STS_MODE_TESTING: return "testing";
+	case MTA_STS_MODE_NONE: return "none";
+	default: return NULL;
+	}
+}
+
+void mta_sts_policy_clear(struct mta_sts_policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_mx; i++)
+		free(p->mx[i]);
+	free(p->mx);
+	for (size_t i = 0; i < p->n_ext; i++) {
+		free(p->ext[i].name);
+		free(p->ext[i].value);
+	}
+	free(p->ext);
+	memset(p, 0, sizeof *p);
+	p->max_age = -1;
+}
+
+/* Domain of RFC 5321: dot-separated labels, each a letter or digit, then letters, digits and
+ * hyphens, not ending with a hyphen; 1-63 octets per label, 253 in all. No trailing dot. */
+static int mta_sts_domain_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > 253)
+		return 0;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (isalnum(c) || (c == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return label > 0 && p[n - 1] != '-';
+}
+
+/* sts-policy-ext-value = sts-policy-vchar [*(%x20 / sts-policy-vchar) sts-policy-vchar], with
+ * sts-policy-vchar = %x21-7E / UTF8-2 / UTF8-3 / UTF8-4. Trailing WSP is already cut. */
+static int mta_sts_ext_value_ok(const char *v, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	if (n == 0 || p[0] == ' ')
+		return 0;
+	for (size_t i = 0; i < n;) {
+		if (p[i] >= 0x20 && p[i] <= 0x7e) {
+			i++;
+		} else {
+			size_t l = txtrec_utf8_len(p + i, n - i);
+			if (l == 0)
+				return 0;
+			i += l;
+		}
+	}
+	return 1;
+}
+
+/* A printable copy of at most 32 bytes of untrusted text, for error messages. */
+static const char *mta_sts_show(const char *p, size_t n, char *buf, size_t buflen)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && i < 32 && o + 1 < buflen; i++) {
+		unsigned char c = (unsigned char)p[i];
+		buf[o++] = (c >= 0x20 && c <= 0x7e) ? (char)c : '?';
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Handle one "key: value" line (line has no terminator). Returns 0, or -1 with err set. */
+static int mta_sts_policy_line(struct mta_sts_policy *p, const char *line, size_t n,
+			       unsigned lineno, char *err, size_t errlen)
+{
+	char show[40];
+	if (mta_sts_is_wsp((unsigned char)line[0])) {
+		snprintf(err, errlen, "line %u starts with whitespace", lineno);
+		return -1;
+	}
+	const char *colon = memchr(line, ':', n);
+	if (colon == NULL) {
+		snprintf(err, errlen, "line %u is not \"key: value\" (no ':'): \"%s\"", lineno,
+			 mta_sts_show(line, n, show, sizeof show));
+		return -1;
+	}
+	size_t kn = (size_t)(colon - line);
+	if (kn && mta_sts_is_wsp((unsigned char)line[kn - 1])) {
+		/* mecsa-st silently ignores such a line; the ABNF has no space before ':'. */
+		snprintf(err, errlen, "line %u: space before ':'", lineno);
+		return -1;
+	}
+	if (!txtrec_ext_name_ok(line, kn)) {
+		snprintf(err, errlen, "line %u: bad field name \"%s\"", lineno,
+			 mta_sts_show(line, kn, show, sizeof show));
+		return -1;
+	}
+	const char *v = colon + 1;
+	size_t vn = n - kn - 1;
+	while (vn && mta_sts_is_wsp((unsigned char)v[0])) {
+		v++;
+		vn--;
+	}
+	while (vn && mta_sts_is_wsp((unsigned char)v[vn - 1]))
+		vn--;
+
+	if (txtrec_eq(line, kn, "version")) {
+		if (p->has_version) {
+			snprintf(err, errlen, "line %u: version given twice", lineno);
+			return -1;
+		}
+		if (!txtrec_eq(v, vn, "STSv1")) {
+			snprintf(err, errlen, "line %u: version \"%s\" is not STSv1", lineno,
+				 mta_sts_show(v, vn, show, sizeof show));
+			return -1;
+		}
+		p->has_version = true;
+		return 0;
+	}
+	if (txtrec_eq(line, kn, "mode")) {
+		if (p->mode != MTA_STS_MODE_UNSET) {
+			snprintf(err, errlen, "line %u: mode given twice", lineno);
+			return -1;
+		}
+		if (txtrec_eq(v, vn, "enforce")) {
+			p->mode = MTA_STS_MODE_ENFORCE;
+		} else if (txtrec_eq(v, vn, "testing")) {
+			p->mode = MTA_STS_MODE_TESTING;
+		} else if (txtrec_eq(v, vn, "none")) {
+			p->mode = MTA_STS_MODE_NONE;
+		} else {
+			snprintf(err, errlen,
+				 "line %u: mode \"%s\" is not enforce, testing or none "
+				 "(case-sensitive)",
+				 lineno, mta_sts_show(v, vn, show, sizeof show));
+			return -1;
+		}
+		return 0;
+	}
+	if (txtrec_eq(line, kn, "max_age")) {
+		if (p->max_age >= 0) {
+			snprintf(err, errlen, "line %u: max_age given twice", lineno);
+			return -1;
+		}
+		/* sts-policy-max-age-value = 1*10(DIGIT), at most 31557600 (§3.2). */
+		unsigned long long age = 0; /* 10 digits overflow a 32-bit long */
+		int ok = vn >= 1 && vn <= 10;
+		for (size_t i = 0; ok && i < vn; i++) {
+			ok = isdigit((unsigned char)v[i]) != 0;
+			age = age * 10 + (unsigned)(v[i] - '0');
+		}
+		if (!ok) {
+			snprintf(err, errlen, "line %u: max_age \"%s\" is not 1 to 10 digits",
+				 lineno, mta_sts_show(v, vn, show, sizeof show));
+			return -1;
+		}
+		if (age > (unsigned long long)MTA_STS_MAX_AGE_MAX) {
+			snprintf(err, errlen, "line %u: max_age %llu exceeds %ld (RFC 8461 §3.2)",
+				 lineno, age, MTA_STS_MAX_AGE_MAX);
+			return -1;
+		}
+		p->max_age = (long)age;
+		return 0;
+	}
+	if (txtrec_eq(line, kn, "mx")) {
+		/* sts-policy-mx-value = ["*."] Domain */
+		const char *d = v;
+		size_t dn = vn;
+		if (dn >= 2 && d[0] == '*' && d[1] == '.') {
+			d += 2;
+			dn -= 2;
+		}
+		if (!mta_sts_domain_ok(d, dn)) {
+			snprintf(err, errlen, "line %u: mx \"%s\" is not a host name or *.domain",
+				 lineno, mta_sts_show(v, vn, show, sizeof show));
+			return -1;
+		}
+		p->mx = xrealloc(p->mx, (p->n_mx + 1) * sizeof *p->mx);
+		p->mx[p->n_mx++] = xstrndup(v, vn);
+		return 0;
+	}
+	static const char *const known[] = {"version", "mode", "max_age", "mx"};
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (strlen(known[i]) == kn && strncasecmp(line, known[i], kn) == 0) {
+			/* Field names are case-sensitive (%s"mode"): "Mode" would be an unknown
+			 * field and silently ignored; say why the policy then lacks it. */
+			snprintf(err, errlen,
+				 "line %u: field name \"%s\" must be lower-case \"%s\"", lineno,
+				 mta_sts_show(line, kn, show, sizeof show), known[i]);
+			return -1;
+		}
+	if (!mta_sts_ext_value_ok(v, vn)) {
+		snprintf(err, errlen, "line %u: field \"%s\" has an empty or bad value", lineno,
+			 mta_sts_show(line, kn, show, sizeof show));
+		return -1;
+	}
+	p->ext = xrealloc(p->ext, (p->n_ext + 1) * sizeof *p->ext);
+	p->ext[p->n_ext].name = xstrndup(line, kn);
+	p->ext[p->n_ext].value = xstrndup(v, vn);
+	p->n_ext++;
+	return 0;
+}
+
+int mta_sts_policy_parse(const char *body, size_t len, struct mta_sts_policy *out, char *err,
+			 size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	out->max_age = -1;
+	if (len > MTA_STS_POLICY_MAX) {
+		snprintf(err, errlen, "policy of %zu bytes exceeds the %d-byte limit", len,
+			 MTA_STS_POLICY_MAX);
+		return -1;
+	}
+	unsigned lineno = 0;
+	size_t pos = 0;
+	while (pos < len) {
+		lineno++;
+		const char *line = body + pos;
+		const char *lf = memchr(line, '\n', len - pos);
+		size_t n = lf ? (size_t)(lf - line) : len - pos;
+		pos += n + (lf ? 1 : 0);
+		/* sts-policy-term = LF / CRLF (RFC 8461 §3.2; erratum 6253 on the prose). */
+		if (lf && n && line[n - 1] == '\r') {
+			n--;
+			out->crlf = true;
+		} else if (lf) {
+			out->lf = true;
+		}
+		if (memchr(line, '\r', n)) {
+			snprintf(err, errlen, "line %u: bare CR (lines end in LF or CRLF)", lineno);
+			return -1;
+		}
+		if (n == 0) {
+			/* The ABNF has no empty line, and mecsa-st rejects the policy for one
+			 * (spec §6 #8 counts that as a defect). Senders in the field skip them:
+			 * tolerated here and counted, which keeps the strict reading available. */
+			out->blank_lines++;
+			continue;
+		}
+		if (mta_sts_policy_line(out, line, n, lineno, err, errlen) < 0)
+			return -1;
+	}
+	if (!out->has_version) {
+		snprintf(err, errlen, "no version field (required)");
+		return -1;
+	}
+	if (out->mode == MTA_STS_MODE_UNSET) {
+		snprintf(err, errlen, "no mode field (required)");
+		return -1;
+	}
+	if (out->max_age < 0) {
+		snprintf(err, errlen, "no max_age field (required)");
+		return -1;
+	}
+	if (out->n_mx == 0 && out->mode != MTA_STS_MODE_NONE) {
+		snprintf(err, errlen, "no mx field (required unless mode is none)");
+		return -1;
+	}
+	return 0;
+}
+
+json_t *mta_sts_policy_to_json(const struct mta_sts_policy *p)
+{
+	json_t *mx = json_array();
+	for (size_t i = 0; i < p->n_mx; i++)
+		json_array_append_new(mx, txtrec_json_bytes(p->mx[i], strlen(p->mx[i])));
+	json_t *ext = json_object();
+	for (size_t i = 0; i < p->n_ext; i++)
+		if (json_object_get(ext, p->ext[i].name) == NULL) /* the first one wins */
+			json_object_set_new(ext, p->ext[i].name,
+					    txtrec_json_bytes(p->ext[i].value,
+							      strlen(p->ext[i].value)));
+	const char *mode = mta_sts_mode_name(p->mode);
+	const char *endings = p->lf && p->crlf ? "mixed" : p->crlf ? "crlf" : p->lf ? "lf" : "none";
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:s}", "version",
+			 p->has_version ? json_string("STSv1") : json_null(), "mode",
+			 mode ? json_string(mode) : json_null(), "max_age",
+			 p->max_age >= 0 ? json_integer(p->max_age) : json_null(), "mx", mx,
+			 "extensions", ext, "blank_lines", (json_int_t)p->blank_lines,
+			 "line_endings", endings);
+}
+
+/* ---- MX matching (§4.1) ---- */
+
+static size_t mta_sts_len_nodot(const char *s)
+{
+	size_t n = strlen(s);
+	return n && s[n - 1] == '.' ? n - 1 : n;
+}
+
+int mta_sts_mx_match(const char *pattern, const char *mx_host)
+{
+	if (pattern == NULL || mx_host == NULL)
+		return 0;
+	size_t pn = mta_sts_len_nodot(pattern), hn = mta_sts_len_nodot(mx_host);
+	if (pn == 0 || hn == 0)
+		return 0;
+	if (pn >= 2 && pattern[0] == '*' && pattern[1] == '.') {
+		/* "*.example.com" stands for exactly one leftmost label: mx.example.com matches,
+		 * a.b.example.com and example.com do not. (mecsa-st lets it match any depth.) */
+		const char *suffix = pattern + 2;
+		size_t sn = pn - 2;
+		if (sn == 0 || hn < sn + 2 || mx_host[hn - sn - 1] != '.')
+			return 0;
+		if (strncasecmp(mx_host + hn - sn, suffix, sn) != 0)
+			return 0;
+		return memchr(mx_host, '.', hn - sn - 1) == NULL;
+	}
+	return pn == hn && strncasecmp(pattern, mx_host, pn) == 0;
+}
+
+int mta_sts_policy_match(const struct mta_sts_policy *p, const char *mx_host)
+{
+	for (size_t i = 0; i < p->n_mx; i++)
+		if (mta_sts_mx_match(p->mx[i], mx_host))
+			return 1;
+	return 0;
+}
+
+/* ---- the check (TXT record only, for now) ---- */
+
+static size_t mta_sts_plan(const struct evidence *ev, struct dns_question *q, size_t max)
+{
+	char name[DNAME_MAX + 16];
+	size_t n = 0;
+	snprintf(name, sizeof name, "_mta-sts.%s", ev->domain);
+	check_plan_ask(ev, q, max, &n, name, DNS_TYPE_TXT, 0);
+	return n;
+}
+
+static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
+{
+	char name[DNAME_MAX + 16];
+	snprintf(name, sizeof name, "_mta-sts.%s", ev->domain);
+	const struct dns_answer *a = evidence_dns_find(ev, name, DNS_TYPE_TXT);
+	if (a == NULL || a->status == DNS_STATUS_NOT_QUERIED) {
+		result_set(res, CHECK_MTASTS, NULL, VERDICT_NOT_TESTABLE, "TXT %s was not queried",
+			   name);
+		return;
+	}
+	struct txtrec_pick pick;
+	txtrec_pick(a, MTA_STS_VERSION, &pick);
+	/* A near miss ("v=stsv1") counts as found so that it is reported as a bad record. */
+	size_t found = pick.n_strict ? pick.n_strict : pick.n_loose;
+	json_t *d = json_pack("{s:s, s:s, s:n, s:I, s:b, s:n, s:n, s:n}", "qname", name, "lookup",
+			      dns_status_name(a->status), "record", "records_found",
+			      (json_int_t)found, "syntax_valid", 0, "id", "policy", "reason");
+
+	if (!dns_status_is_answer(a->status)) {
+		json_object_set_new(d, "reason", json_string("lookup failed"));
+		result_set(res, CHECK_MTASTS, d, VERDICT_DNS_ERROR, "TXT %s: %s%s%s", name,
+			   dns_status_name(a->status), a->why ? ": " : "", a->why ? a->why : "");
+		return;
+	}
+	if (pick.n_strict > 1) {
+		/* RFC 8461 §3.1: not exactly one record => no available policy. */
+		json_t *all = json_array();
+		for (size_t i = 0; i < a->n_rr; i++)
+			if (txtrec_is_strict(&a->rr[i], MTA_STS_VERSION))
+				json_array_append_new(all, txtrec_json_bytes(a->rr[i].data,
+									     a->rr[i].len));
+		json_object_set_new(d, "records", all);
+		json_object_set_new(d, "reason", json_string("several MTA-STS records"));
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+			   "%zu MTA-STS records found; exactly one is allowed (RFC 8461 §3.1)",
+			   pick.n_strict);
+		return;
+	}
+	const struct dns_rdata *rd = pick.strict ? pick.strict : pick.loose;
+	if (rd == NULL) {
+		json_object_set_new(d, "reason", json_string("no record"));
+		if (a->status == DNS_STATUS_OK)
+			result_set(res, CHECK_MTASTS, d, VERDICT_ABSENT,
+				   "no v=STSv1 record among %zu TXT records at %s", pick.n_txt,
+				   name);
+		else
+			result_set(res, CHECK_MTASTS, d, VERDICT_ABSENT, "no TXT record at %s (%s)",
+				   name, dns_status_name(a->status));
+		return;
+	}
+	json_object_set_new(d, "record", txtrec_json_bytes(rd->data, rd->len));
+	struct mta_sts_record rec;
+	char err[VERDICT_REASON_MAX];
+	if (mta_sts_record_parse((const char *)rd->data, rd->len, &rec, err, sizeof err) == 0) {
+		json_object_set_new(d, "syntax_valid", json_true());
+		json_object_set_new(d, "id", json_string(rec.id));
+		/* The verdict is about the TXT record until the daemon fetches the policy; MECSA
+		 * support (res->supported[MECSA_MTA_STS]) needs the policy and stays false. */
+		result_set(res, CHECK_MTASTS, d, VERDICT_PASS, "MTA-STS record with id %s", rec.id);
+	} else {
+		json_object_set_new(d, "reason", json_string(err));
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL, "invalid MTA-STS record: %s", err);
+	}
+}
+
+const struct check check_mta_sts = {
+	.id = CHECK_MTASTS,
+	.name = "mta_sts",
+	.title = "MTA-STS",
+	.plan = mta_sts_plan,
+	.evaluate = mta_sts_evaluate,
+};
