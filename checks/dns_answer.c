@@ -58,6 +58,7 @@ const char *dns_type_name(uint16_t type)
 	case DNS_TYPE_NS: return "NS";
 	case DNS_TYPE_CNAME: return "CNAME";
 	case DNS_TYPE_SOA: return "SOA";
+	case DNS_TYPE_PTR: return "PTR";
 	case DNS_TYPE_MX: return "MX";
 	case DNS_TYPE_TXT: return "TXT";
 	case DNS_TYPE_AAAA: return "AAAA";

@@ -30,6 +30,7 @@ enum {
 	DNS_TYPE_NS = 2,
 	DNS_TYPE_CNAME = 5,
 	DNS_TYPE_SOA = 6,
+	DNS_TYPE_PTR = 12,
 	DNS_TYPE_MX = 15,
 	DNS_TYPE_TXT = 16,
 	DNS_TYPE_AAAA = 28,
@@ -73,7 +74,7 @@ int dnssec_status_parse(const char *name); /* -1 when unknown */
 /* 1 for statuses that are a definite answer (OK, NODATA, NXDOMAIN), 0 for failures. */
 int dns_status_is_answer(enum dns_status s);
 
-/* Deep copy into dst (which is overwritten). */
+/* Deep copy into dst, which must hold nothing (it is overwritten, not freed: clear it first). */
 void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);
 /* Free what the answer owns and zero it; the struct itself is the caller's. */
 void dns_answer_clear(struct dns_answer *a);

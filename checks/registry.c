@@ -5,10 +5,12 @@
 #include "checks/dnssec.h"
 #include "checks/mta_sts.h"
 #include "checks/mx.h"
+#include "checks/spf.h"
 #include "checks/tlsrpt.h"
 
 const struct check *const check_registry[] = {
 	&check_mx,
+	&check_spf,
 	&check_dkim,
 	&check_tlsrpt,
 	&check_dmarc,

@@ -257,8 +257,8 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 	case DNS_TYPE_CNAME:
 		dns_add_text_rr(a, DNS_TYPE_CNAME, rdata, "cname", ttl);
 		break;
-	case 12: /* PTR */
-		dns_add_text_rr(a, 12, rdata, "ptrdname", ttl);
+	case DNS_TYPE_PTR:
+		dns_add_text_rr(a, DNS_TYPE_PTR, rdata, "ptrdname", ttl);
 		break;
 	case DNS_TYPE_TXT:
 	case DNS_TYPE_SPF:
