@@ -78,6 +78,57 @@ static void output_mx_hosts(FILE *out, json_t *mx)
 	}
 }
 
+/* What to fix first: MECSA protocols in order of what they protect, with the advice a mail
+ * administrator acts on. */
+static const struct {
+	const char *proto;  /* MECSA protocol name */
+	const char *check;  /* check whose reason explains it */
+	const char *advice; /* what to do */
+} output_fixes[] = {
+	{"starttls", "starttls", "offer STARTTLS with TLS 1.2 or later on every MX"},
+	{"x509", "x509", "use certificates that chain to a public CA, name the MX host and are in date"},
+	{"spf", "spf", "publish one valid SPF record"},
+	{"dmarc", "dmarc", "publish a DMARC record at _dmarc"},
+	{"spf_policy", "spf", "end the SPF record with -all or ~all"},
+	{"dmarc_policy", "dmarc", "set DMARC p=quarantine or p=reject with rua= reporting"},
+	{"dkim", "dkim", "sign outgoing mail with DKIM and publish the keys"},
+	{"mta-sts", "mta_sts", "publish an MTA-STS policy that names every MX"},
+	{"dnssec", "dnssec", "sign the zone (DNSSEC) and its MX hosts' zones"},
+	{"dane", "dane", "publish DNSSEC-signed TLSA records for the MX hosts"},
+};
+
+static int output_missing(json_t *r, const char *proto)
+{
+	const char *name;
+	json_t *cat;
+	json_object_foreach(json_object_get(r, "scores"), name, cat)
+	{
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(cat, "missing"), i, m)
+			if (strcmp(json_string_value(m), proto) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static void output_fix_first(FILE *out, json_t *r)
+{
+	json_t *checks = json_object_get(r, "checks");
+	int n = 0;
+	for (size_t i = 0; i < sizeof output_fixes / sizeof *output_fixes && n < 3; i++) {
+		if (!output_missing(r, output_fixes[i].proto))
+			continue;
+		if (n++ == 0)
+			fputs("\n   What to fix first:\n", out);
+		json_t *c = json_object_get(checks, output_fixes[i].check);
+		fprintf(out, "   %d. %s", n, output_fixes[i].advice);
+		if (c && strcmp(output_str(c, "status"), "pass") != 0 && output_str(c, "reason")[0])
+			fprintf(out, " (now: %s)", output_str(c, "reason"));
+		fputc('\n', out);
+	}
+}
+
 static void output_text(FILE *out, json_t *r)
 {
 	fprintf(out, "== %s\n", output_str(r, "domain"));
@@ -94,6 +145,7 @@ static void output_text(FILE *out, json_t *r)
 		if (strcmp(name, "mx") == 0)
 			output_mx_hosts(out, c);
 	}
+	fputc('\n', out);
 	json_t *scores = json_object_get(r, "scores");
 	json_object_foreach(scores, name, c)
 	{
@@ -109,6 +161,7 @@ static void output_text(FILE *out, json_t *r)
 		}
 		fputc('\n', out);
 	}
+	output_fix_first(out, r);
 	fputc('\n', out);
 }
 
