@@ -97,11 +97,11 @@ bench: $(PROGRAM)
 install: $(PROGRAM)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mxsurvey/schema
 	install -m 0755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/mxsurvey
-	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/mxsurvey/
+	install -m 0644 config/*.yaml config/*.conf $(DESTDIR)$(PREFIX)/share/mxsurvey/
 	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/mxsurvey/schema/
-	if [ -f systemd/mxsurvey.service ]; then \
-		install -d $(DESTDIR)/lib/systemd/system && \
-		sed 's|@PREFIX@|$(PREFIX)|g' systemd/mxsurvey.service > $(DESTDIR)/lib/systemd/system/mxsurvey.service; fi
+	install -d $(DESTDIR)/lib/systemd/system
+	for unit in systemd/*.service; do \
+		sed 's|@PREFIX@|$(PREFIX)|g' $$unit > $(DESTDIR)/lib/systemd/system/$$(basename $$unit); done
 
 clean:
 	rm -rf build build-asan mxsurvey
