@@ -1,4 +1,5 @@
-/* evidence.c — the evidence container: owns every recorded answer of one scan. */
+/* evidence.c — the evidence container: owns every recorded DNS answer, SMTP probe and CRL fetch
+ * of one scan. */
 #include "checks/evidence.h"
 
 #include <stdlib.h>
@@ -21,6 +22,12 @@ void evidence_free(struct evidence *ev)
 	for (size_t i = 0; i < ev->n_dns; i++)
 		dns_answer_clear(&ev->dns[i]);
 	free(ev->dns);
+	for (size_t i = 0; i < ev->n_smtp; i++)
+		smtp_probe_clear(&ev->smtp[i]);
+	free(ev->smtp);
+	for (size_t i = 0; i < ev->n_crl; i++)
+		crl_fetch_clear(&ev->crl[i]);
+	free(ev->crl);
 	free(ev->domain);
 	free(ev);
 }
@@ -48,4 +55,38 @@ struct dns_answer *evidence_dns_slot(struct evidence *ev, const char *qname, uns
 	a->qtype = (uint16_t)qtype;
 	a->rcode = -1;
 	return a;
+}
+
+const struct smtp_probe *evidence_smtp_find(const struct evidence *ev, const char *host,
+					    const char *address)
+{
+	for (size_t i = 0; i < ev->n_smtp; i++)
+		if (ev->smtp[i].host && ev->smtp[i].address &&
+		    strcmp(ev->smtp[i].address, address) == 0 && dname_equal(ev->smtp[i].host, host))
+			return &ev->smtp[i];
+	return NULL;
+}
+
+struct smtp_probe *evidence_smtp_add(struct evidence *ev)
+{
+	xgrow((void **)&ev->smtp, &ev->cap_smtp, ev->n_smtp + 1, sizeof *ev->smtp);
+	struct smtp_probe *p = &ev->smtp[ev->n_smtp++];
+	smtp_probe_init(p);
+	return p;
+}
+
+const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char *url)
+{
+	for (size_t i = 0; i < ev->n_crl; i++)
+		if (ev->crl[i].url && strcmp(ev->crl[i].url, url) == 0)
+			return &ev->crl[i];
+	return NULL;
+}
+
+struct crl_fetch *evidence_crl_add(struct evidence *ev)
+{
+	xgrow((void **)&ev->crl, &ev->cap_crl, ev->n_crl + 1, sizeof *ev->crl);
+	struct crl_fetch *c = &ev->crl[ev->n_crl++];
+	memset(c, 0, sizeof *c);
+	return c;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "checks/dns_answer.h"
+#include "checks/smtp_evidence.h"
 
 struct evidence {
 	char *domain;		/* owned: normalised A-label name, no trailing dot */
@@ -15,6 +16,12 @@ struct evidence {
 	size_t n_dns;		/* number of answers */
 	size_t cap_dns;		/* allocated slots */
 	struct dns_answer *dns; /* owned: every DNS answer gathered, in the order asked */
+	size_t n_smtp;		/* number of SMTP probes */
+	size_t cap_smtp;	/* allocated slots */
+	struct smtp_probe *smtp; /* owned: one probe per (MX host, address), in the order started */
+	size_t n_crl;		/* number of CRL fetches */
+	size_t cap_crl;		/* allocated slots */
+	struct crl_fetch *crl;	/* owned: CRLs fetched for the x509 check */
 };
 
 struct evidence *evidence_new(const char *domain);
@@ -27,5 +34,15 @@ const struct dns_answer *evidence_dns_find(const struct evidence *ev, const char
 /* A new, zeroed answer slot for (qname, qtype), or the existing one. Pointers returned earlier
  * may move: use them only until the next call. */
 struct dns_answer *evidence_dns_slot(struct evidence *ev, const char *qname, unsigned qtype);
+
+/* The probe of (host, address), or NULL. Host names compare case-insensitively. */
+const struct smtp_probe *evidence_smtp_find(const struct evidence *ev, const char *host,
+					    const char *address);
+/* A new, initialised probe slot (pointers returned earlier may move). */
+struct smtp_probe *evidence_smtp_add(struct evidence *ev);
+/* The fetch of url, or NULL. */
+const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char *url);
+/* A new, zeroed CRL slot (pointers returned earlier may move). */
+struct crl_fetch *evidence_crl_add(struct evidence *ev);
 
 #endif

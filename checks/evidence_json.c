@@ -1,5 +1,6 @@
-/* evidence_json.c — serialisation of struct evidence (DNS answers with their RRs). Binary RR
- * data (TXT strings, TLSA association data) is hex-encoded, so any byte survives. */
+/* evidence_json.c — serialisation of struct evidence (DNS answers with their RRs, SMTP probes, CRL
+ * fetches). Binary RR data (TXT strings, TLSA association data) is hex-encoded, so any byte
+ * survives; certificates and CRLs are base64 (checks/smtp_evidence.c). */
 #include "checks/evidence_json.h"
 
 #include <stdio.h>
@@ -80,10 +81,24 @@ json_t *evidence_to_json(const struct evidence *ev)
 	json_t *dns = json_array();
 	for (size_t i = 0; i < ev->n_dns; i++)
 		json_array_append_new(dns, evidence_answer_json(&ev->dns[i]));
-	return json_pack("{s:i, s:s, s:I, s:I, s:b, s:o}", "version", EVIDENCE_JSON_VERSION,
-			 "domain", ev->domain, "started_ms", (json_int_t)ev->started_ms,
-			 "finished_ms", (json_int_t)ev->finished_ms, "deadline_hit",
-			 ev->deadline_hit, "dns", dns);
+	json_t *o = json_pack("{s:i, s:s, s:I, s:I, s:b, s:o}", "version", EVIDENCE_JSON_VERSION,
+			      "domain", ev->domain, "started_ms", (json_int_t)ev->started_ms,
+			      "finished_ms", (json_int_t)ev->finished_ms, "deadline_hit",
+			      ev->deadline_hit, "dns", dns);
+	/* Optional members (still version 1): absent when nothing was probed or fetched. */
+	if (ev->n_smtp) {
+		json_t *smtp = json_array();
+		for (size_t i = 0; i < ev->n_smtp; i++)
+			json_array_append_new(smtp, smtp_probe_to_json(&ev->smtp[i]));
+		json_object_set_new(o, "smtp", smtp);
+	}
+	if (ev->n_crl) {
+		json_t *crl = json_array();
+		for (size_t i = 0; i < ev->n_crl; i++)
+			json_array_append_new(crl, crl_fetch_to_json(&ev->crl[i]));
+		json_object_set_new(o, "crl", crl);
+	}
+	return o;
 }
 
 static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)
@@ -156,6 +171,24 @@ struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 	{
 		if (evidence_answer_from_json(ev, o) < 0) {
 			snprintf(err, errlen, "malformed DNS answer #%zu in evidence", i);
+			evidence_free(ev);
+			return NULL;
+		}
+	}
+	json_array_foreach(json_object_get(j, "smtp"), i, o)
+	{
+		char why[160];
+		if (smtp_probe_from_json(evidence_smtp_add(ev), o, why, sizeof why) < 0) {
+			snprintf(err, errlen, "malformed SMTP probe #%zu in evidence: %s", i, why);
+			evidence_free(ev);
+			return NULL;
+		}
+	}
+	json_array_foreach(json_object_get(j, "crl"), i, o)
+	{
+		char why[160];
+		if (crl_fetch_from_json(evidence_crl_add(ev), o, why, sizeof why) < 0) {
+			snprintf(err, errlen, "malformed CRL fetch #%zu in evidence: %s", i, why);
 			evidence_free(ev);
 			return NULL;
 		}

@@ -14,6 +14,7 @@
 #include "daemon/cli.h"
 #include "daemon/engine.h"
 #include "daemon/output.h"
+#include "daemon/shard.h"
 #include "daemon/store.h"
 
 static const char scan_usage[] =
@@ -34,6 +35,8 @@ static const char scan_usage[] =
 	"      --ca-file F        CA bundle                    (tls.ca_file)\n"
 	"      --in-flight N      domains scanned at once      (scan.max_in_flight)\n"
 	"      --deadline S       per-domain deadline, seconds (scan.deadline)\n"
+	"      --shard i/N        scan only shard i of N (0 <= i < N) of the input: FNV-1a-64 of\n"
+	"                         the normalised name, mod N; merge shard databases with merge\n"
 	"  -v, --verbose          more log output (repeatable)\n"
 	"  -q, --quiet            errors only\n"
 	"      --syslog           log to syslog instead of stderr\n"
@@ -57,6 +60,7 @@ enum {
 	OPT_DEADLINE,
 	OPT_SYSLOG,
 	OPT_NO_PROGRESS,
+	OPT_SHARD,
 };
 
 static const struct option scan_options[] = {
@@ -77,6 +81,7 @@ static const struct option scan_options[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"syslog", no_argument, NULL, OPT_SYSLOG},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"shard", required_argument, NULL, OPT_SHARD},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -99,6 +104,7 @@ struct scan_args {
 	struct scan_override *ov;	 /* owned */
 	size_t n_ov;			 /* overrides */
 	char *resolvers;		 /* owned: --resolver values, comma-joined */
+	struct shard shard;		 /* --shard; {0, 0}: the whole input */
 };
 
 static void scan_add_override(struct scan_args *a, const char *key, const char *value)
@@ -165,6 +171,14 @@ static int scan_parse_args(int argc, char **argv, struct scan_args *a)
 		case 'q': a->verbosity = -1; break;
 		case OPT_SYSLOG: a->syslog = 1; break;
 		case OPT_NO_PROGRESS: a->progress = 0; break;
+		case OPT_SHARD: {
+			char err[160];
+			if (shard_parse(optarg, &a->shard, err, sizeof err) < 0) {
+				fprintf(stderr, "mxsurvey: %s\n", err);
+				return -1;
+			}
+			break;
+		}
 		case 'h': fputs(scan_usage, stdout); exit(EXIT_OK);
 		default: fputs(scan_usage, stderr); return -1;
 		}
@@ -210,16 +224,23 @@ static char *scan_clean_line(char *line)
 struct scan_enqueue {
 	struct store *st;      /* borrowed */
 	int64_t campaign;      /* target campaign */
-	int64_t seq;	       /* inputs so far */
+	int64_t seq;	       /* inputs so far (all shards: positions are the full list's) */
 	int64_t invalid;       /* of which invalid */
 	int in_tx;	       /* inside a batch transaction */
+	struct shard shard;    /* which inputs are ours */
+	int64_t queued;	       /* inputs of our shard */
 };
 
 static int scan_enqueue_one(struct scan_enqueue *q, const char *input)
 {
 	char canon[DNAME_MAX], why[200];
 	int ok = dname_normalize(input, canon, sizeof canon, why, sizeof why) == 0;
+	if (!shard_mine(&q->shard, ok ? canon : input)) {
+		q->seq++;
+		return 0;
+	}
 	q->invalid += !ok;
+	q->queued++;
 	if (!q->in_tx) {
 		if (store_begin(q->st) < 0)
 			return -1;
@@ -299,7 +320,7 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 		snprintf(name, sizeof name, "%s", a->campaign);
 	else
 		snprintf(name, sizeof name, "scan-%lld-%d", (long long)time(NULL), (int)getpid());
-	struct scan_enqueue q = {st, store_campaign_create(st, name, NULL), 0, 0, 0};
+	struct scan_enqueue q = {st, store_campaign_create(st, name, NULL), 0, 0, 0, a->shard, 0};
 	if (q.campaign < 0) {
 		fprintf(stderr, "mxsurvey: cannot create campaign '%s': %s\n", name,
 			store_errmsg(st));
@@ -324,8 +345,8 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 		return EXIT_RUNTIME;
 	}
 	engine_set_source(e, scan_source, &q, 1, 0);
-	engine_set_expected(e, (uint64_t)q.seq);
-	if (a->progress && q.seq > 1 && isatty(STDERR_FILENO) && !a->syslog)
+	engine_set_expected(e, (uint64_t)q.queued);
+	if (a->progress && q.queued > 1 && isatty(STDERR_FILENO) && !a->syslog)
 		engine_set_progress(e, 1);
 	rc = engine_run(e);
 	engine_free(e);

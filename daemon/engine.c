@@ -1,9 +1,11 @@
-/* engine.c — the loop and the scheduler. Owns the event base, the DNS and HTTP machinery and the
- * refill/progress/signal events; borrows the configuration and the store. Scans own themselves
- * and report back through engine_scan_done. */
+/* engine.c — the loop and the scheduler. Owns the event base, the DNS and HTTP machinery, the SMTP
+ * probe cache (with its session limits), the CRL cache, the CA bundle the certificate checks
+ * trust, and the refill/progress/signal events; borrows the configuration and the store. Scans
+ * own themselves and report back through engine_scan_done. */
 #include "daemon/engine.h"
 
 #include <event2/event.h>
+#include <openssl/x509_vfy.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +15,23 @@
 
 #include "checks/dkim.h"
 #include "checks/score.h"
+#include "checks/x509.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
+#include "daemon/crl_cache.h"
 #include "daemon/dns.h"
 #include "daemon/http.h"
+#include "daemon/probe_cache.h"
 #include "daemon/scan.h"
 #include "daemon/scoring_load.h"
 #include "daemon/store.h"
+#include "daemon/tls.h"
 
 #define ENGINE_CLAIM_BATCH 256 /* jobs claimed from the queue per transaction */
+#define ENGINE_SMTP_ATTEMPTS 3	     /* sessions per probe when a server rate-limits */
+#define ENGINE_SMTP_RETRY_MS 15000   /* first backoff after a rate-limit signal (then doubled) */
+#define ENGINE_CRL_MAX_BYTES (512 * 1024) /* larger CRLs are "unknown" (and kept out of evidence) */
 
 struct engine {
 	struct event_base *base;	  /* owned */
@@ -30,6 +39,10 @@ struct engine {
 	struct store *store;		  /* borrowed */
 	struct dns *dns;		  /* owned */
 	struct http *http;		  /* owned */
+	struct probe_cache *probes;	  /* owned: SMTP probes and their limits */
+	struct crl_cache *crls;		  /* owned: CRL fetches per URL */
+	X509_STORE *trust;		  /* owned: tls.ca_file, lent to checks/x509.c */
+	char ehlo[256];			  /* the EHLO name actually sent */
 	const struct score_table *score;  /* borrowed (built-in by default) */
 	struct score_table *score_owned;  /* owned: the table loaded from scoring.file, or NULL */
 	engine_source_fn *source;	  /* where jobs come from */
@@ -145,6 +158,48 @@ static void engine_on_signal(evutil_socket_t sig, short what, void *arg)
 	engine_drain(e);
 }
 
+/* The SMTP side: the CA bundle for the certificate checks, the probe cache with the configured
+ * limits and timeouts, the CRL cache. */
+static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
+{
+	const struct config *cfg = e->cfg;
+	e->trust = tls_trust_load(cfg->ca_file, err, errlen);
+	if (e->trust == NULL)
+		return -1;
+	x509_set_trust(e->trust);
+	if (cfg->ehlo_name && cfg->ehlo_name[0])
+		snprintf(e->ehlo, sizeof e->ehlo, "%s", cfg->ehlo_name);
+	else if (gethostname(e->ehlo, sizeof e->ehlo - 1) != 0 || e->ehlo[0] == '\0')
+		snprintf(e->ehlo, sizeof e->ehlo, "localhost");
+	struct smtp_options opt = {
+		.ehlo_name = e->ehlo,
+		.connect_timeout_ms = cfg->connect_timeout_s * 1000,
+		.reply_timeout_ms = cfg->reply_timeout_s * 1000,
+	};
+	struct probe_limits lim = {
+		.max_sessions = cfg->smtp_max_sessions,
+		.per_address = cfg->smtp_per_address,
+		.rate_per_address = cfg->smtp_rate_per_address,
+		.connect_rate = cfg->connect_rate,
+		.ttl_s = cfg->probe_cache_ttl_s,
+		.max_attempts = ENGINE_SMTP_ATTEMPTS,
+		.retry_ms = ENGINE_SMTP_RETRY_MS,
+		.exclude = cfg->exclude.items,
+		.n_exclude = cfg->exclude.n,
+	};
+	e->probes = probe_cache_new(e->base, &opt, &lim, err, errlen);
+	if (e->probes == NULL)
+		return -1;
+	struct http_options hopt = {
+		.ca_file = cfg->ca_file,
+		.timeout_ms = (long)cfg->http_timeout_s * 1000,
+		.max_bytes = ENGINE_CRL_MAX_BYTES,
+		.follow_redirects = 1,
+	};
+	e->crls = crl_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s);
+	return 0;
+}
+
 struct engine *engine_new(const struct config *cfg, struct store *st, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
@@ -177,6 +232,10 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 		engine_free(e);
 		return NULL;
 	}
+	if (engine_smtp_init(e, err, errlen) < 0) {
+		engine_free(e);
+		return NULL;
+	}
 	e->refill = evtimer_new(e->base, engine_on_refill, e);
 	e->sigint = evsignal_new(e->base, SIGINT, engine_on_signal, e);
 	e->sigterm = evsignal_new(e->base, SIGTERM, engine_on_signal, e);
@@ -192,7 +251,16 @@ void engine_free(struct engine *e)
 		return;
 	if (e->store)
 		store_set_batching(e->store, NULL, e->cfg->batch_size, e->cfg->batch_ms);
+	/* Sessions first (they only hold sockets), then HTTP, which abandons CRL fetches without
+	 * calling back, so that the CRL cache can go. */
+	probe_cache_free(e->probes);
 	http_free(e->http);
+	crl_cache_free(e->crls);
+	if (e->trust) {
+		if (x509_trust() == e->trust)
+			x509_set_trust(NULL);
+		X509_STORE_free(e->trust);
+	}
 	dns_free(e->dns);
 	if (e->refill)
 		event_free(e->refill);
@@ -255,6 +323,8 @@ void engine_drain(struct engine *e)
 struct event_base *engine_base(struct engine *e) { return e->base; }
 struct dns *engine_dns(struct engine *e) { return e->dns; }
 struct http *engine_http(struct engine *e) { return e->http; }
+struct probe_cache *engine_probes(struct engine *e) { return e->probes; }
+struct crl_cache *engine_crls(struct engine *e) { return e->crls; }
 const struct config *engine_config(struct engine *e) { return e->cfg; }
 struct store *engine_store(struct engine *e) { return e->store; }
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->stats; }

@@ -1,6 +1,7 @@
-/* engine.h — the event loop and the scheduler: one libevent base owning the DNS (getdns) and
- * HTTP (curl multi) machinery; domains come from a source (the SQLite queue) and are scanned
- * under an in-flight limit, each with a deadline; results go to the store's batched writer. */
+/* engine.h — the event loop and the scheduler: one libevent base owning the DNS (getdns), HTTP
+ * (curl multi) and SMTP probe machinery (probe and CRL caches, session limits); domains come
+ * from a source (the SQLite queue) and are scanned under an in-flight limit, each with a
+ * deadline; results go to the store's batched writer. */
 #ifndef MXS_ENGINE_H
 #define MXS_ENGINE_H
 #include <stddef.h>
@@ -12,6 +13,8 @@ struct store;
 struct store_job;
 struct dns;
 struct http;
+struct probe_cache;
+struct crl_cache;
 struct engine;
 struct score_table;
 
@@ -45,6 +48,8 @@ void engine_drain(struct engine *e);
 struct event_base *engine_base(struct engine *e);
 struct dns *engine_dns(struct engine *e);
 struct http *engine_http(struct engine *e);
+struct probe_cache *engine_probes(struct engine *e);
+struct crl_cache *engine_crls(struct engine *e);
 const struct config *engine_config(struct engine *e);
 struct store *engine_store(struct engine *e);
 const struct engine_stats *engine_stats(const struct engine *e);

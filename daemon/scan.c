@@ -1,7 +1,10 @@
-/* scan.c — one domain's scan. Owns its job, evidence, deadline timer and the list of lookups in
- * flight. DNS questions come from the checks' plan functions (sans-I/O); each answer is recorded
- * in the evidence and the plans are asked again, until nothing new is needed or the deadline
- * passes. Then the pure evaluators and the scorer run and the result goes to the store. */
+/* scan.c — one domain's scan. Owns its job, evidence, deadline timer and the lists of lookups,
+ * SMTP probes and CRL fetches it waits for. DNS questions come from the checks' plan functions
+ * (sans-I/O); each answer is recorded in the evidence and the plans are asked again. Once MX hosts
+ * have addresses, one SMTP probe per (host, address) is asked of the engine's probe cache, and
+ * the CRLs named in the certificates it brings back of the CRL cache. Gathering ends when nothing
+ * is outstanding or at the deadline; then the pure evaluators and the scorer run and the result
+ * goes to the store. */
 #include "daemon/scan.h"
 
 #include <event2/event.h>
@@ -11,12 +14,17 @@
 
 #include "checks/check.h"
 #include "checks/score.h"
+#include "checks/smtp_evidence.h"
+#include "checks/starttls.h"
+#include "checks/x509.h"
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
+#include "daemon/crl_cache.h"
 #include "daemon/dns.h"
 #include "daemon/engine.h"
+#include "daemon/probe_cache.h"
 #include "daemon/store.h"
 
 struct scan_lookup {
@@ -26,12 +34,30 @@ struct scan_lookup {
 	struct dns_question q;		   /* the question */
 };
 
+struct scan_probe {
+	struct scan *scan;		     /* borrowed: the owner */
+	struct probe_wait *wait;	     /* borrowed: the probe cache's handle */
+	char host[DNAME_MAX];		     /* MX host (SNI) */
+	char address[STARTTLS_ADDR_MAX];     /* address probed */
+	struct scan_probe *prev, *next;	     /* in scan->probes */
+};
+
+struct scan_crl {
+	struct scan *scan;		     /* borrowed: the owner */
+	struct crl_wait *wait;		     /* borrowed: the CRL cache's handle */
+	char *url;			     /* owned */
+	struct scan_crl *prev, *next;	     /* in scan->crls */
+};
+
 struct scan {
 	struct engine *engine;	      /* borrowed */
 	struct store_job job;	      /* owned strings */
 	struct evidence *ev;	      /* owned */
 	struct event *deadline;	      /* owned */
+	struct event *replan;	      /* owned: plans again from the loop once something arrived */
 	struct scan_lookup *lookups;  /* owned: lookups in flight */
+	struct scan_probe *probes;    /* owned: SMTP probes waited for */
+	struct scan_crl *crls;	      /* owned: CRL fetches waited for */
 	size_t n_asked;		      /* questions asked so far (capped) */
 	int64_t started_ms;	      /* wall clock at start */
 	int deadline_hit;	      /* gathering was cut short */
@@ -49,6 +75,15 @@ static int64_t scan_now_ms(void)
 
 static void scan_finish(struct scan *s);
 static void scan_plan(struct scan *s);
+
+static void scan_on_replan(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct scan *s = arg;
+	if (!s->finishing)
+		scan_plan(s);
+}
 
 static void scan_on_answer(struct dns_answer *a, void *arg)
 {
@@ -73,7 +108,10 @@ static void scan_on_answer(struct dns_answer *a, void *arg)
 	free(l);
 	if (s->finishing || s->planning)
 		return;
-	scan_plan(s);
+	/* Not scan_plan() here: getdns may deliver this answer from inside another scan's
+	 * dns_lookup, and planning (more lookups, more synchronous answers) would recurse
+	 * through every scan in flight until the stack runs out. */
+	event_active(s->replan, EV_TIMEOUT, 0);
 }
 
 static int scan_is_asked(const struct scan *s, const struct dns_question *q)
@@ -113,6 +151,91 @@ static void scan_ask(struct scan *s, const struct dns_question *q)
 	dns_answer_clear(&a);
 }
 
+static void scan_on_probe(const struct smtp_probe *p, void *arg)
+{
+	struct scan_probe *sp = arg;
+	struct scan *s = sp->scan;
+	if (sp->prev)
+		sp->prev->next = sp->next;
+	else
+		s->probes = sp->next;
+	if (sp->next)
+		sp->next->prev = sp->prev;
+	free(sp);
+	smtp_probe_copy(evidence_smtp_add(s->ev), p);
+	if (!s->finishing)
+		event_active(s->replan, EV_TIMEOUT, 0); /* chains may name CRLs; or it was the last */
+}
+
+static void scan_on_crl(const struct crl_fetch *c, void *arg)
+{
+	struct scan_crl *sc = arg;
+	struct scan *s = sc->scan;
+	if (sc->prev)
+		sc->prev->next = sc->next;
+	else
+		s->crls = sc->next;
+	if (sc->next)
+		sc->next->prev = sc->prev;
+	free(sc->url);
+	free(sc);
+	crl_fetch_copy(evidence_crl_add(s->ev), c);
+	if (!s->finishing)
+		event_active(s->replan, EV_TIMEOUT, 0);
+}
+
+/* SMTP probes for every (MX host, address) known and not yet probed or awaited, and the CRLs of
+ * the chains recorded so far. Callbacks always come later, from the loop. */
+static void scan_want_transport(struct scan *s)
+{
+	const struct config *cfg = engine_config(s->engine);
+	struct smtp_target t[STARTTLS_TARGETS_MAX];
+	size_t n = starttls_targets(s->ev, cfg->ipv6, t, STARTTLS_TARGETS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (evidence_smtp_find(s->ev, t[i].host, t[i].address))
+			continue;
+		int pending = 0;
+		for (struct scan_probe *sp = s->probes; sp && !pending; sp = sp->next)
+			pending = strcmp(sp->address, t[i].address) == 0 &&
+				  dname_equal(sp->host, t[i].host);
+		if (pending)
+			continue;
+		struct scan_probe *sp = xcalloc(1, sizeof *sp);
+		sp->scan = s;
+		memcpy(sp->host, t[i].host, sizeof sp->host);
+		memcpy(sp->address, t[i].address, sizeof sp->address);
+		sp->next = s->probes;
+		if (s->probes)
+			s->probes->prev = sp;
+		s->probes = sp;
+		sp->wait = probe_cache_want(engine_probes(s->engine), t[i].host, t[i].address,
+					    cfg->smtp_port, scan_on_probe, sp);
+	}
+	char *urls[X509_CRL_URLS_MAX];
+	n = x509_crl_urls(s->ev, urls, X509_CRL_URLS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char pin[512];
+		/* Fetch once the host's addresses are in the evidence (x509's plan asks for them),
+		 * so that the fetch can use the scanner's resolver rather than the system's. */
+		int pending = evidence_crl_find(s->ev, urls[i]) != NULL ||
+			      x509_crl_resolve(s->ev, urls[i], pin, sizeof pin) < 0;
+		for (struct scan_crl *sc = s->crls; sc && !pending; sc = sc->next)
+			pending = strcmp(sc->url, urls[i]) == 0;
+		if (pending) {
+			free(urls[i]);
+			continue;
+		}
+		struct scan_crl *sc = xcalloc(1, sizeof *sc);
+		sc->scan = s;
+		sc->url = urls[i];
+		sc->next = s->crls;
+		if (s->crls)
+			s->crls->prev = sc;
+		s->crls = sc;
+		sc->wait = crl_cache_want(engine_crls(s->engine), sc->url, scan_on_crl, sc);
+	}
+}
+
 /* Ask every check what it still needs; ask what is new; finish when nothing is outstanding. */
 static void scan_plan(struct scan *s)
 {
@@ -143,9 +266,11 @@ again:
 	}
 	if (asked && s->lookups == NULL)
 		goto again; /* every answer came synchronously: plan on them */
+	scan_want_transport(s);
 	s->planning = 0;
-	if (s->lookups == NULL)
-		scan_finish(s); /* also when answers arrived synchronously: plan saw them all */
+	/* Also when answers arrived synchronously: plan saw them all. */
+	if (s->lookups == NULL && s->probes == NULL && s->crls == NULL)
+		scan_finish(s);
 }
 
 static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -160,6 +285,23 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 		/* The callback unlinks and frees l and records a TIMEOUT answer. */
 		dns_cancel(engine_dns(s->engine), l->req, "scan deadline reached");
 	}
+	/* Probes still awaited: what the cache knows so far (an earlier rate-limited attempt, or
+	 * "queued" / "running" at the deadline) becomes the record; the probe itself goes on. */
+	while (s->probes) {
+		struct scan_probe *sp = s->probes;
+		s->probes = sp->next;
+		probe_cache_unwant(engine_probes(s->engine), sp->wait, evidence_smtp_add(s->ev));
+		free(sp);
+	}
+	while (s->crls) {
+		struct scan_crl *sc = s->crls;
+		s->crls = sc->next;
+		crl_cache_unwant(engine_crls(s->engine), sc->wait);
+		struct crl_fetch *c = evidence_crl_add(s->ev);
+		c->url = sc->url;
+		c->error = xstrdup("scan deadline reached before the CRL arrived");
+		free(sc);
+	}
 	scan_finish(s);
 }
 
@@ -167,6 +309,8 @@ static void scan_free(struct scan *s)
 {
 	if (s->deadline)
 		event_free(s->deadline);
+	if (s->replan)
+		event_free(s->replan);
 	evidence_free(s->ev);
 	store_job_clear(&s->job);
 	free(s);
@@ -217,6 +361,7 @@ void scan_start(struct engine *e, struct store_job *job)
 	s->started_ms = scan_now_ms();
 	s->ev->started_ms = s->started_ms;
 	s->deadline = evtimer_new(engine_base(e), scan_on_deadline, s);
+	s->replan = event_new(engine_base(e), -1, 0, scan_on_replan, s);
 	struct timeval tv = {engine_config(e)->deadline_s, 0};
 	evtimer_add(s->deadline, &tv);
 	scan_plan(s);

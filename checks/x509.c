@@ -1,0 +1,571 @@
+/* x509.c — the X.509 check: chain, name, dates and revocation of every certificate chain recorded
+ * by the SMTP probes, per (MX host, address); MECSA's x509 percentage (reference spec §3.2, §4.1)
+ * and a domain verdict kept apart from STARTTLS and DANE. Pure: OpenSSL is used on recorded DER
+ * only; the trust store is borrowed from the daemon (or a test). */
+#include "checks/x509.h"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "checks/smtp_evidence.h"
+#include "checks/starttls.h"
+#include "common/dname.h"
+#include "common/xalloc.h"
+
+static X509_STORE *x509_store; /* borrowed: see x509_set_trust */
+
+void x509_set_trust(X509_STORE *store)
+{
+	x509_store = store;
+}
+
+X509_STORE *x509_trust(void)
+{
+	return x509_store;
+}
+
+time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p)
+{
+	if (p && p->started_ms > 0)
+		return (time_t)(p->started_ms / 1000);
+	if (ev && ev->started_ms > 0)
+		return (time_t)(ev->started_ms / 1000);
+	return time(NULL);
+}
+
+/* ---- small helpers ---- */
+
+static X509 *x509_decode(const struct smtp_cert *c)
+{
+	const unsigned char *p = c->der;
+	if (c->len == 0 || c->len > 1024 * 1024)
+		return NULL;
+	X509 *x = d2i_X509(NULL, &p, (long)c->len);
+	return x;
+}
+
+/* Text from a certificate is the peer's: keep printable ASCII only (JSON needs UTF-8). */
+static void x509_sanitise(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+static json_t *x509_name_json(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	char buf[512];
+	int n = BIO_read(b, buf, sizeof buf - 1);
+	BIO_free(b);
+	buf[n > 0 ? n : 0] = '\0';
+	x509_sanitise(buf);
+	return json_string(buf);
+}
+
+static json_t *x509_time_json(const ASN1_TIME *t)
+{
+	struct tm tm;
+	char buf[32];
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return json_null();
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *x509_hex(const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s = xmalloc(2 * n + 1);
+	for (size_t i = 0; i < n; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	json_t *j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *x509_serial_json(X509 *x)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	json_t *j = hex ? json_string(hex) : json_null();
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return j;
+}
+
+static json_t *x509_names_json(X509 *x)
+{
+	json_t *arr = json_array();
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && json_array_size(arr) < 32; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_DNS)
+			continue;
+		const ASN1_STRING *s = g->d.dNSName;
+		int n = ASN1_STRING_length(s);
+		char buf[256];
+		if (n < 0 || n >= (int)sizeof buf)
+			n = sizeof buf - 1;
+		memcpy(buf, ASN1_STRING_get0_data(s), (size_t)n);
+		buf[n] = '\0';
+		x509_sanitise(buf);
+		json_array_append_new(arr, json_string(buf));
+	}
+	GENERAL_NAMES_free(gens);
+	return arr;
+}
+
+static json_t *x509_key_json(X509 *x)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	if (pk == NULL)
+		return json_null();
+	const char *type = EVP_PKEY_get0_type_name(pk);
+	json_t *o = json_pack("{s:s, s:i}", "type", type ? type : "unknown", "bits",
+			      EVP_PKEY_get_bits(pk));
+	char group[80];
+	size_t glen;
+	if (EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof group, &glen) == 1)
+		json_object_set_new(o, "group", json_string(group));
+	return o;
+}
+
+static json_t *x509_sig_json(X509 *x)
+{
+	int nid = X509_get_signature_nid(x);
+	const char *ln = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+	return ln ? json_string(ln) : json_null();
+}
+
+/* The http(s) CRL distribution points of x, appended to out (deduplicated) up to max. */
+static void x509_cdp_urls(X509 *x, char **out, size_t max, size_t *n)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	for (int i = 0; dps && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		GENERAL_NAMES *names = dp->distpoint->name.fullname;
+		for (int k = 0; k < sk_GENERAL_NAME_num(names); k++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(names, k);
+			if (g->type != GEN_URI)
+				continue;
+			const ASN1_STRING *u = g->d.uniformResourceIdentifier;
+			int len = ASN1_STRING_length(u);
+			const char *s = (const char *)ASN1_STRING_get0_data(u);
+			/* LDAP and other schemes are not fetched; absurd lengths are noise. */
+			if (len < 8 || len > 1024 || memchr(s, '\0', (size_t)len) ||
+			    (strncasecmp(s, "http://", 7) != 0 && strncasecmp(s, "https://", 8) != 0))
+				continue;
+			char *url = xstrndup(s, (size_t)len);
+			x509_sanitise(url);
+			int dup = 0;
+			for (size_t j = 0; j < *n; j++)
+				dup |= strcmp(out[j], url) == 0;
+			if (dup || *n >= max)
+				free(url);
+			else
+				out[(*n)++] = url;
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+}
+
+size_t x509_crl_urls(const struct evidence *ev, char **out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ev->n_smtp; i++) {
+		const struct smtp_probe *p = &ev->smtp[i];
+		if (!p->tls)
+			continue;
+		/* The leaf and what the server sent as intermediates (not the last, often a
+		 * root; its CDP, if any, is harmless to fetch but rarely useful). */
+		for (size_t k = 0; k < p->chain_len && k < 4; k++) {
+			X509 *x = x509_decode(&p->chain[k]);
+			if (x)
+				x509_cdp_urls(x, out, max, &n);
+			X509_free(x);
+		}
+	}
+	return n;
+}
+
+/* Host and port of an http(s) URL; -1 when it has none worth resolving. */
+static int x509_url_host(const char *url, char *host, size_t len, unsigned *port)
+{
+	int https = strncasecmp(url, "https://", 8) == 0;
+	const char *p = url + (https ? 8 : 7), *end = p;
+	*port = https ? 443 : 80;
+	if (*p == '[')
+		return -1; /* an IPv6 literal: nothing to resolve */
+	while (*end && *end != '/' && *end != ':' && *end != '?' && *end != '#')
+		end++;
+	size_t n = (size_t)(end - p);
+	if (n == 0 || n >= len || memchr(p, '@', n))
+		return -1;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (*end == ':') {
+		char *e;
+		unsigned long v = strtoul(end + 1, &e, 10);
+		if (e == end + 1 || v == 0 || v > 65535)
+			return -1;
+		*port = (unsigned)v;
+	}
+	return dname_is_ip_literal(host) ? -1 : 0;
+}
+
+static size_t x509_plan(const struct evidence *ev, struct dns_question *q, size_t max)
+{
+	char *urls[X509_CRL_URLS_MAX];
+	size_t nu = x509_crl_urls(ev, urls, X509_CRL_URLS_MAX), n = 0;
+	for (size_t i = 0; i < nu; i++) {
+		char host[DNAME_MAX];
+		unsigned port;
+		if (x509_url_host(urls[i], host, sizeof host, &port) == 0) {
+			check_plan_ask(ev, q, max, &n, host, DNS_TYPE_A, 0);
+			check_plan_ask(ev, q, max, &n, host, DNS_TYPE_AAAA, 0);
+		}
+		free(urls[i]);
+	}
+	return n;
+}
+
+int x509_crl_resolve(const struct evidence *ev, const char *url, char *out, size_t len)
+{
+	char host[DNAME_MAX];
+	unsigned port;
+	if (x509_url_host(url, host, sizeof host, &port) < 0)
+		return 0;
+	const struct dns_answer *a4 = evidence_dns_find(ev, host, DNS_TYPE_A);
+	const struct dns_answer *a6 = evidence_dns_find(ev, host, DNS_TYPE_AAAA);
+	if (a4 == NULL || a6 == NULL)
+		return -1;
+	int used = snprintf(out, len, "%s:%u:", host, port), addrs = 0;
+	const struct dns_answer *both[2] = {a4, a6};
+	for (int f = 0; f < 2; f++)
+		for (size_t i = 0; i < both[f]->n_rr; i++) {
+			const char *t = both[f]->rr[i].text;
+			if (t == NULL || used < 0 || (size_t)used >= len)
+				continue;
+			int k = snprintf(out + used, len - (size_t)used, f ? "%s[%s]" : "%s%s",
+					 addrs ? "," : "", t);
+			if (k < 0 || (size_t)(used + k) >= len)
+				break; /* keep what fits */
+			used += k;
+			addrs++;
+		}
+	return addrs ? 1 : 0;
+}
+
+/* ---- revocation ---- */
+
+static X509_CRL *x509_crl_decode(const struct crl_fetch *c)
+{
+	const unsigned char *p = c->der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)c->len);
+	if (crl)
+		return crl;
+	/* Some servers publish PEM at the URL. */
+	BIO *b = BIO_new_mem_buf(c->der, (int)c->len);
+	crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return crl;
+}
+
+/* One CRL's word on cert: GOOD/REVOKED when the CRL is the issuer's, signed by it and current. */
+static enum x509_revocation x509_crl_says(const struct crl_fetch *c, X509 *cert, X509 *issuer,
+					  time_t t, char *why, size_t len)
+{
+	if (!c->ok || c->der == NULL) {
+		snprintf(why, len, "CRL %.100s not fetched: %.80s", c->url,
+			 c->error ? c->error : "no body");
+		return X509_REV_UNKNOWN;
+	}
+	X509_CRL *crl = x509_crl_decode(c);
+	enum x509_revocation r = X509_REV_UNKNOWN;
+	if (crl == NULL) {
+		snprintf(why, len, "CRL %.120s is not a CRL", c->url);
+	} else if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0) {
+		snprintf(why, len, "CRL %.120s is from another issuer", c->url);
+	} else if (issuer == NULL || X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
+		snprintf(why, len, "CRL %.120s: signature not verified by the issuer", c->url);
+	} else if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &t) > 0) {
+		snprintf(why, len, "CRL %.120s is not yet valid", c->url);
+	} else if (X509_CRL_get0_nextUpdate(crl) &&
+		   X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &t) < 0) {
+		snprintf(why, len, "CRL %.120s is stale (past nextUpdate)", c->url);
+	} else {
+		X509_REVOKED *rev = NULL;
+		if (X509_CRL_get0_by_cert(crl, &rev, cert) == 1) {
+			snprintf(why, len, "listed in CRL %.120s", c->url);
+			r = X509_REV_REVOKED;
+		} else {
+			r = X509_REV_GOOD;
+		}
+	}
+	X509_CRL_free(crl);
+	return r;
+}
+
+/* cert's status from every CRL of its CDPs that was fetched: revoked wins, then good. */
+static enum x509_revocation x509_revocation_of(const struct evidence *ev, X509 *cert,
+					       X509 *issuer, time_t t, char *why, size_t len,
+					       json_t *crls)
+{
+	char *urls[X509_CRL_URLS_MAX];
+	size_t n = 0;
+	x509_cdp_urls(cert, urls, X509_CRL_URLS_MAX, &n);
+	enum x509_revocation best = X509_REV_UNKNOWN;
+	if (n == 0)
+		snprintf(why, len, "no CRL distribution point");
+	for (size_t i = 0; i < n; i++) {
+		const struct crl_fetch *c = evidence_crl_find(ev, urls[i]);
+		char one[X509_WHY_MAX];
+		enum x509_revocation r;
+		if (c == NULL) {
+			snprintf(one, sizeof one, "CRL %.120s not fetched", urls[i]);
+			r = X509_REV_UNKNOWN;
+		} else {
+			r = x509_crl_says(c, cert, issuer, t, one, sizeof one);
+		}
+		json_array_append_new(crls, json_pack("{s:s, s:s}", "url", urls[i], "status",
+						      r == X509_REV_REVOKED ? "revoked"
+						      : r == X509_REV_GOOD  ? "good"
+									    : "unknown"));
+		if (r == X509_REV_REVOKED || (r == X509_REV_GOOD && best == X509_REV_UNKNOWN) ||
+		    (best == X509_REV_UNKNOWN && i == 0))
+			snprintf(why, len, "%.*s", (int)(len - 1), r == X509_REV_GOOD ? "" : one);
+		if (r == X509_REV_REVOKED || (r == X509_REV_GOOD && best != X509_REV_REVOKED))
+			best = r;
+		free(urls[i]);
+	}
+	return best;
+}
+
+/* ---- one chain ---- */
+
+static int x509_dates_ok(X509 *x, time_t t)
+{
+	return X509_cmp_time(X509_get0_notBefore(x), &t) < 0 &&
+	       X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+}
+
+static void x509_why(struct x509_judgement *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void x509_why(struct x509_judgement *j, const char *fmt, ...)
+{
+	if (j->why[0])
+		return; /* the first problem is the one reported */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->why, sizeof j->why, fmt, ap);
+	va_end(ap);
+}
+
+void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
+		struct x509_judgement *j)
+{
+	memset(j, 0, sizeof *j);
+	j->detail = json_object();
+	X509 *leaf = p->chain_len ? x509_decode(&p->chain[0]) : NULL;
+	if (leaf == NULL) {
+		x509_why(j, p->chain_len ? "the server's certificate cannot be decoded"
+					 : "the server sent no certificate");
+		snprintf(j->revocation_why, sizeof j->revocation_why, "no certificate");
+		return;
+	}
+	j->parsed = 1;
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	for (size_t i = 1; i < p->chain_len; i++) {
+		X509 *x = x509_decode(&p->chain[i]);
+		if (x)
+			sk_X509_push(untrusted, x);
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	X509_digest(leaf, EVP_sha256(), md, &mdlen);
+	json_object_set_new(j->detail, "subject", x509_name_json(X509_get_subject_name(leaf)));
+	json_object_set_new(j->detail, "issuer", x509_name_json(X509_get_issuer_name(leaf)));
+	json_object_set_new(j->detail, "serial", x509_serial_json(leaf));
+	json_object_set_new(j->detail, "sha256", x509_hex(md, mdlen));
+	json_object_set_new(j->detail, "names", x509_names_json(leaf));
+	json_object_set_new(j->detail, "not_before", x509_time_json(X509_get0_notBefore(leaf)));
+	json_object_set_new(j->detail, "not_after", x509_time_json(X509_get0_notAfter(leaf)));
+	json_object_set_new(j->detail, "key", x509_key_json(leaf));
+	json_object_set_new(j->detail, "signature", x509_sig_json(leaf));
+	json_object_set_new(j->detail, "chain_sent", json_integer((json_int_t)p->chain_sent));
+
+	/* Chain: trust anchors from the bundle, intermediates only as sent; dates are judged
+	 * separately so that an expired leaf is one failure, not two (spec §6 #11). */
+	X509_STORE *empty = x509_store ? NULL : X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_STORE_CTX_init(ctx, x509_store ? x509_store : empty, leaf, untrusted);
+	X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
+	X509_VERIFY_PARAM_set_depth(vp, 16);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	j->chain_ok = X509_verify_cert(ctx) == 1;
+	int err = X509_STORE_CTX_get_error(ctx);
+	STACK_OF(X509) *built = X509_STORE_CTX_get1_chain(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(empty);
+	json_object_set_new(j->detail, "chain_valid", json_boolean(j->chain_ok));
+	if (!j->chain_ok) {
+		const char *e = x509_store ? X509_verify_cert_error_string(err)
+					   : "no CA bundle loaded";
+		json_object_set_new(j->detail, "chain_error", json_string(e));
+		x509_why(j, "untrusted chain: %s", e);
+	}
+
+	/* Name: RFC 6125 with OpenSSL (single-label wildcards, no partial ones, CN only when no
+	 * DNS SAN). */
+	j->name_ok = X509_check_host(leaf, p->host, strlen(p->host),
+				     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+	json_object_set_new(j->detail, "name_valid", json_boolean(j->name_ok));
+	if (!j->name_ok)
+		x509_why(j, "certificate not valid for %s", p->host);
+
+	/* Dates of the leaf and of every certificate of the chain as built. */
+	j->dates_ok = x509_dates_ok(leaf, t);
+	if (!j->dates_ok)
+		x509_why(j, "certificate %s",
+			 X509_cmp_time(X509_get0_notAfter(leaf), &t) <= 0 ? "expired"
+									 : "not yet valid");
+	for (int i = 1; built && i < sk_X509_num(built) && j->dates_ok; i++)
+		if (!x509_dates_ok(sk_X509_value(built, i), t)) {
+			j->dates_ok = 0;
+			x509_why(j, "chain certificate %d expired or not yet valid", i);
+		}
+	json_object_set_new(j->detail, "dates_valid", json_boolean(j->dates_ok));
+
+	/* Revocation: the leaf and intermediates whose issuer is known (built chain first, else
+	 * what was sent); trust anchors are not checked. */
+	json_t *crls = json_array();
+	int n_built = built ? sk_X509_num(built) : 1;
+	int last = j->chain_ok ? n_built - 1 : n_built;
+	j->revocation = X509_REV_GOOD;
+	for (int i = 0; i < last && i < 4; i++) {
+		X509 *cert = built ? sk_X509_value(built, i) : leaf;
+		X509 *issuer = built && i + 1 < n_built ? sk_X509_value(built, i + 1) : NULL;
+		char why[X509_WHY_MAX] = "";
+		if (issuer == NULL)
+			for (int k = 0; k < sk_X509_num(untrusted) && !issuer; k++)
+				if (X509_check_issued(sk_X509_value(untrusted, k), cert) == X509_V_OK)
+					issuer = sk_X509_value(untrusted, k);
+		enum x509_revocation r = x509_revocation_of(ev, cert, issuer, t, why, sizeof why,
+							   crls);
+		if (i > 0 && r == X509_REV_UNKNOWN && strcmp(why, "no CRL distribution point") == 0)
+			continue; /* intermediates without CDP are common and say nothing */
+		if (r == X509_REV_REVOKED || (r == X509_REV_UNKNOWN && j->revocation == X509_REV_GOOD)) {
+			j->revocation = r;
+			snprintf(j->revocation_why, sizeof j->revocation_why, "%s%.180s",
+				 i ? "intermediate: " : "", why);
+		}
+	}
+	json_object_set_new(j->detail, "revocation",
+			    json_string(j->revocation == X509_REV_REVOKED ? "revoked"
+					: j->revocation == X509_REV_GOOD      ? "good"
+									      : "unknown"));
+	if (j->revocation_why[0])
+		json_object_set_new(j->detail, "revocation_reason", json_string(j->revocation_why));
+	json_object_set_new(j->detail, "crls", crls);
+	if (j->revocation == X509_REV_REVOKED)
+		x509_why(j, "certificate revoked (%s)", j->revocation_why);
+
+	sk_X509_pop_free(built, X509_free);
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(leaf);
+}
+
+/* ---- the check ---- */
+
+static void x509_evaluate(const struct evidence *ev, struct result *res)
+{
+	struct smtp_target t[STARTTLS_TARGETS_MAX];
+	size_t nt = starttls_targets(ev, 1, t, STARTTLS_TARGETS_MAX);
+	json_t *rows = json_array();
+	size_t judged = 0, bad = 0, unknown = 0, mecsa_rows = 0, mecsa_sum = 0;
+	char first_bad[256] = "", first_unknown[256] = "";
+	for (size_t i = 0; i < nt; i++) {
+		const struct smtp_probe *p = starttls_probe(ev, &t[i]);
+		if (starttls_outcome(p) != STARTTLS_OK)
+			continue;
+		struct x509_judgement j;
+		x509_judge(ev, p, x509_probe_time(ev, p), &j);
+		json_object_set_new(j.detail, "host", json_string(t[i].host));
+		json_object_set_new(j.detail, "address", json_string(t[i].address));
+		int ok = j.chain_ok && j.name_ok && j.dates_ok && j.revocation != X509_REV_REVOKED;
+		json_object_set_new(j.detail, "valid", json_boolean(ok));
+		json_t *mxrow = starttls_mx_row(res, t[i].host, t[i].address);
+		if (mxrow)
+			json_object_set_new(
+				mxrow, "x509",
+				json_pack("{s:b, s:b, s:b, s:b, s:O}", "valid", ok, "chain_valid",
+					  j.chain_ok, "name_valid", j.name_ok, "dates_valid",
+					  j.dates_ok, "revocation",
+					  json_object_get(j.detail, "revocation")));
+		json_array_append_new(rows, j.detail);
+		judged++;
+		if (!ok) {
+			bad++;
+			if (first_bad[0] == '\0')
+				snprintf(first_bad, sizeof first_bad, "%.60s [%.45s]: %.140s",
+					 t[i].host, t[i].address, j.why);
+		} else if (j.revocation == X509_REV_UNKNOWN) {
+			unknown++;
+			if (first_unknown[0] == '\0')
+				snprintf(first_unknown, sizeof first_unknown, "%.60s: %.160s",
+					 t[i].host, j.revocation_why);
+		}
+		/* MECSA averages the four booleans over the addresses counted as TLS 1.2+;
+		 * "not revoked" passes when revocation could not be checked (spec §4.1). */
+		if (smtp_probe_tls12(p)) {
+			mecsa_rows++;
+			mecsa_sum += (size_t)(j.chain_ok + j.dates_ok + j.name_ok +
+					      (j.revocation != X509_REV_REVOKED));
+		}
+	}
+	double pct = mecsa_rows ? 100.0 * (double)mecsa_sum / (4.0 * (double)mecsa_rows) : 0.0;
+	res->percent[MECSA_X509] = pct;
+	res->supported[MECSA_X509] = mecsa_rows && pct >= 80.0 && res->supported[MECSA_STARTTLS];
+	json_t *d = json_pack("{s:o, s:i, s:i, s:f, s:b}", "addresses", rows, "judged",
+			      (int)judged, "valid", (int)(judged - bad), "percent", pct,
+			      "trust_store", x509_store != NULL);
+	if (judged == 0)
+		result_set(res, CHECK_X509, d, VERDICT_NOT_TESTABLE,
+			   "no TLS session, so no certificate to judge");
+	else if (bad)
+		result_set(res, CHECK_X509, d, VERDICT_FAIL, "%zu of %zu certificates: %s", bad,
+			   judged, first_bad);
+	else if (unknown)
+		result_set(res, CHECK_X509, d, VERDICT_PASS,
+			   "%zu valid certificates; revocation unknown for %zu (%s)", judged, unknown,
+			   first_unknown);
+	else
+		result_set(res, CHECK_X509, d, VERDICT_PASS, "%zu valid certificates", judged);
+}
+
+const struct check check_x509 = {
+	.id = CHECK_X509,
+	.name = "x509",
+	.title = "X.509 certificates",
+	.plan = x509_plan,
+	.evaluate = x509_evaluate,
+};

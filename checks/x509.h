@@ -1,0 +1,63 @@
+/* x509.h — the X.509 check: the certificate chain each MX address presented in its STARTTLS
+ * handshake, judged for the MX host name at the time of the probe: chain to a trusted root
+ * (intermediates only from what the server sent), host name (RFC 6125/7817, X509_check_host),
+ * validity dates, revocation through the CRL distribution points (CRLs fetched by the daemon and
+ * recorded in the evidence; unreachable is "unknown", not "revoked"). Pure, given the trust store
+ * the daemon hands over once. */
+#ifndef MXS_X509_H
+#define MXS_X509_H
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/x509_vfy.h>
+
+#include "checks/check.h"
+
+/* Trust anchors for chain checks (also PKIX-TA/PKIX-EE DANE usages): borrowed, kept until replaced;
+ * NULL means no bundle, so no chain can be trusted. The daemon loads tls.ca_file; tests build one. */
+void x509_set_trust(X509_STORE *store);
+X509_STORE *x509_trust(void);
+
+#define X509_CRL_URLS_MAX 8 /* CRL URLs fetched per domain */
+#define X509_WHY_MAX 200    /* longest explanation kept */
+
+/* The http(s) CRL distribution points of every certificate in the recorded chains, de-duplicated,
+ * at most max (owned strings into out; the caller frees them). What the daemon should fetch. */
+size_t x509_crl_urls(const struct evidence *ev, char **out, size_t max);
+
+/* For fetching url with addresses from the evidence rather than the system resolver: "host:port:
+ * addr[,addr...]" (curl's CURLOPT_RESOLVE form, IPv6 in brackets) from the recorded A/AAAA
+ * answers of the URL's host, which plan() asks for. Returns 1 with out filled, 0 when there is
+ * nothing to pin (an IP-literal host, or the host has no address: let the fetch fail by itself),
+ * -1 when the host's answers are not in yet. */
+int x509_crl_resolve(const struct evidence *ev, const char *url, char *out, size_t len);
+
+enum x509_revocation {
+	X509_REV_UNKNOWN = 0, /* no CDP, CRL unreachable, unparseable, unsigned by the issuer, stale */
+	X509_REV_GOOD,	      /* a valid CRL of the issuer does not list the certificate */
+	X509_REV_REVOKED,     /* a valid CRL of the issuer lists it */
+};
+
+/* The judgement of one recorded chain for one host name. */
+struct x509_judgement {
+	int parsed;		      /* the leaf could be decoded */
+	int chain_ok;		      /* chains to a trust anchor (dates not considered here) */
+	int name_ok;		      /* the leaf is valid for the host name */
+	int dates_ok;		      /* every certificate of the chain is valid at the probe time */
+	enum x509_revocation revocation; /* of the leaf and intermediates (worst wins) */
+	char why[200];		      /* the first problem, for a person ("" when none) */
+	char revocation_why[X509_WHY_MAX]; /* why revocation is unknown or revoked */
+	json_t *detail;		      /* owned: subject, issuer, names, key, dates, CRLs... */
+};
+
+/* Judge p's chain for p->host at time t (seconds since the epoch). j->detail must be released
+ * with json_decref. */
+void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
+		struct x509_judgement *j);
+
+/* The moment a probe is judged at: when it ran (so a stored campaign re-evaluates the same way). */
+time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p);
+
+extern const struct check check_x509;
+
+#endif
