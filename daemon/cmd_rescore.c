@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/x509.h"
+#include "daemon/tls.h"
 #include "checks/check.h"
 #include "checks/evidence_json.h"
 #include "checks/result_json.h"
@@ -118,6 +120,7 @@ int cmd_rescore(int argc, char **argv)
 	const char *db = NULL, *config = NULL, *campaign = NULL, *scoring = NULL;
 	struct cmd_overrides ov = {0};
 	struct config cfg = {0};
+	X509_STORE *trust = NULL;
 	struct store *st = NULL;
 	struct score_table *table = NULL;
 	int quiet = 0, c, rc = EXIT_USAGE;
@@ -171,6 +174,13 @@ int cmd_rescore(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	/* The x509 evaluator judges stored chains against the configured CA bundle. */
+	trust = tls_trust_load(cfg.ca_file, err, sizeof err);
+	if (trust == NULL) {
+		fprintf(stderr, "mxsurvey: %s\n", err);
+		goto out;
+	}
+	x509_set_trust(trust);
 	struct rescore_counts n = {0};
 	if (rescore_run(st, cid, table ? table : score_table_builtin(), &n) < 0) {
 		fprintf(stderr, "mxsurvey: rescore failed after %lld results: %s (run it again: it "
@@ -185,6 +195,8 @@ int cmd_rescore(int argc, char **argv)
 		    (long long)n.changed, (long long)n.unreadable);
 	rc = EXIT_OK;
 out:
+	x509_set_trust(NULL);
+	X509_STORE_free(trust);
 	store_close(st);
 	score_table_free(table);
 	config_clear(&cfg);

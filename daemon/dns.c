@@ -381,6 +381,20 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 	} else if (getdns_dict_get_int(reply, "dnssec_status", &sec) == 0) {
 		a->dnssec = dns_map_dnssec(sec);
 	}
+	/* A validating resolver answers SERVFAIL for bogus data, and a validating MTA would not
+	 * use it: make the three DNS modes agree. The status stays visible as dnssec=bogus. */
+	if (a->dnssec == DNSSEC_BOGUS && a->status != DNS_STATUS_SERVFAIL) {
+		for (size_t i = 0; i < a->n_rr; i++) {
+			free(a->rr[i].text);
+			free(a->rr[i].data);
+		}
+		free(a->rr);
+		a->rr = NULL;
+		a->n_rr = 0;
+		a->status = DNS_STATUS_SERVFAIL;
+		if (a->why == NULL)
+			a->why = xstrdup("DNSSEC validation failed (bogus)");
+	}
 }
 
 static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,

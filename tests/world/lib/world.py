@@ -771,12 +771,16 @@ def scanner_configs(world):
         "store": {"path": ""},
         "scan": {"smtp_port": 25, "ehlo_name": "scanner.mxs", "deadline": 60,
                  "connect_timeout": 3, "reply_timeout": 5},
+        # Dozens of scenario MX names share 127.0.2.1: let one scan of them all finish.
+        "limits": {"smtp_per_address": 4, "smtp_rate_per_address": 6000},
     }
     stub = {"dns": {"mode": "stub", "validate": "getdns", "upstreams": [world["dns"]["resolver"]],
                     "trust_anchor": rel("root.key"), "timeout": 5000}}
     rec = {"dns": {"mode": "recursive", "validate": "getdns", "root_hints": rel("root.hints"),
                    "trust_anchor": rel("root.key"), "timeout": 5000}}
-    for name, dns in (("stub", stub), ("recursive", rec)):
+    upstream = {"dns": {"mode": "stub", "validate": "upstream",
+                        "upstreams": [world["dns"]["resolver"]], "timeout": 5000}}
+    for name, dns in (("stub", stub), ("recursive", rec), ("upstream", upstream)):
         conf = dict(dns)
         conf.update(common)
         write(rel("mxsurvey-%s.yaml" % name),
@@ -807,7 +811,8 @@ def build(world, scenarios):
     scanner_configs(world)
     write(rel("world.json"), json.dumps({
         "namespace": world["namespace"], "resolver": world["dns"]["resolver"],
-        "configs": {"stub": rel("mxsurvey-stub.yaml"), "recursive": rel("mxsurvey-recursive.yaml")},
+        "configs": {"stub": rel("mxsurvey-stub.yaml"), "recursive": rel("mxsurvey-recursive.yaml"),
+                    "upstream": rel("mxsurvey-upstream.yaml")},
         "ca_bundle": rel("pki/ca-bundle.pem"), "root_key": rel("root.key"),
         "root_hints": rel("root.hints"), "mta_sts_sites": sites,
         "scenarios": list(scenarios)}, indent=1) + "\n")
