@@ -31,7 +31,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
 CONF_BIN   := $(BUILD)/tests/spf_conformance
 PROGRAM    := $(if $(filter build,$(BUILD)),mxsurvey,$(BUILD)/mxsurvey)
 
-.PHONY: all test unit conformance integration asan install clean world-up world-down bench
+.PHONY: all test test-sanitized unit conformance integration asan install clean world-up world-down bench
 all: $(PROGRAM)
 
 $(PROGRAM): $(BUILD)/daemon/main.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
@@ -73,6 +73,9 @@ $(CONF_BIN): $(BUILD)/tests/conformance/spf_conformance.o $(BUILD)/libmxcore.a
 test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run
 
+test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --sanitized
+
 unit: $(UNIT_BIN)
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --unit
 
@@ -84,7 +87,7 @@ integration: $(PROGRAM)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=$(CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" test-sanitized
 
 world-up:
 	tests/world/up

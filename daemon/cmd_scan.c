@@ -349,11 +349,13 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 	if (a->progress && q.queued > 1 && isatty(STDERR_FILENO) && !a->syslog)
 		engine_set_progress(e, 1);
 	rc = engine_run(e);
-	engine_free(e);
 	int exit_code = q.invalid ? EXIT_INVALID : EXIT_OK;
+	/* Print before tearing the resolver down: what is committed is printed whatever happens
+	 * in the DNS library's own teardown. */
 	if (rc < 0 || output_campaign(st, q.campaign, a->format, stdout) < 0)
 		exit_code = EXIT_RUNTIME;
 	store_campaign_set_state(st, q.campaign, "done");
+	engine_free(e);
 	store_close(st);
 	return exit_code;
 }
