@@ -1,6 +1,7 @@
 /* config.c — mxsurvey's configuration: the defaults, the YAML loader (libyaml document API) and
  * command-line overrides, all driven by one schema table so that the file, the CLI and the copy /
  * compare / free code agree on every option. Owns the strings and lists inside a struct config. */
+#include "daemon/yamlfile.h"
 #include "daemon/config.h"
 
 #include "common/dname.h"
@@ -932,27 +933,12 @@ static int config_load_cross_check(struct config_loader *ld)
 	return config_fail(ld, at, "%s", msg);
 }
 
-/* Line and column of a byte offset, for reader errors (bad UTF-8), which carry no mark. */
-static yaml_mark_t config_offset_mark(const char *buf, size_t len, size_t offset)
-{
-	yaml_mark_t m = {offset, 0, 0};
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (buf[i] == '\n') {
-			m.line++;
-			m.column = 0;
-		} else {
-			m.column++;
-		}
-	}
-	return m;
-}
-
 static int config_syntax_error(struct config_loader *ld, const yaml_parser_t *parser,
 			       const char *buf, size_t len)
 {
 	const char *problem = parser->problem ? parser->problem : "out of memory";
 	if (parser->error == YAML_READER_ERROR) {
-		yaml_mark_t at = config_offset_mark(buf, len, parser->problem_offset);
+		yaml_mark_t at = yamlfile_offset_mark(buf, len, parser->problem_offset);
 		if (parser->problem_value != -1)
 			return config_fail(ld, at, "invalid input: %s (byte 0x%02X)", problem,
 					   (unsigned)parser->problem_value);
@@ -964,50 +950,6 @@ static int config_syntax_error(struct config_loader *ld, const yaml_parser_t *pa
 				   parser->context, parser->context_mark.line + 1,
 				   parser->context_mark.column + 1);
 	return config_fail(ld, parser->problem_mark, "YAML syntax error: %s", problem);
-}
-
-/* Reads the whole file; -1 with "path: reason" in err. */
-static int config_read_file(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		if (errlen)
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= CONFIG_FILE_MAX) {
-				if (errlen)
-					snprintf(err, errlen, "%s: larger than %d bytes", path,
-						 CONFIG_FILE_MAX);
-				goto fail;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				if (errlen)
-					snprintf(err, errlen, "%s: cannot read: %s", path,
-						 strerror(errno));
-				goto fail;
-			}
-			break;
-		}
-	}
-	fclose(f);
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	fclose(f);
-	free(buf);
-	return -1;
 }
 
 static int config_parse_buffer(struct config_loader *ld, const char *buf, size_t len)
@@ -1058,7 +1000,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	if (errlen)
 		err[0] = '\0';
 	config_init_defaults(&tmp);
-	if (config_read_file(path, &buf, &len, err, errlen) == 0) {
+	if (yamlfile_read(path, &buf, &len, err, errlen) == 0) {
 		ld->path = path;
 		ld->cfg = &tmp;
 		ld->err = err;

@@ -1,6 +1,7 @@
 /* scoring_load.c — reads config/scoring.yaml (libyaml document API) into a struct score_table,
  * checking every key, protocol name and score and reporting the first error as file:line:col.
  * Owns the table it builds until it hands it to the caller. */
+#include "daemon/yamlfile.h"
 #include "daemon/scoring_load.h"
 
 #include <errno.h>
@@ -410,27 +411,12 @@ static int scoring_load_root(struct scoring_loader *ld, const yaml_node_t *root)
 	return scoring_load_categories(ld, keys[K_CATEGORIES].key, keys[K_CATEGORIES].value);
 }
 
-/* Line and column of a byte offset, for reader errors (bad UTF-8), which carry no mark. */
-static yaml_mark_t scoring_offset_mark(const char *buf, size_t len, size_t offset)
-{
-	yaml_mark_t m = {offset, 0, 0};
-	for (size_t i = 0; i < offset && i < len; i++) {
-		if (buf[i] == '\n') {
-			m.line++;
-			m.column = 0;
-		} else {
-			m.column++;
-		}
-	}
-	return m;
-}
-
 static int scoring_syntax_error(struct scoring_loader *ld, const yaml_parser_t *parser,
 				const char *buf, size_t len)
 {
 	const char *problem = parser->problem ? parser->problem : "out of memory";
 	if (parser->error == YAML_READER_ERROR)
-		return scoring_fail(ld, scoring_offset_mark(buf, len, parser->problem_offset),
+		return scoring_fail(ld, yamlfile_offset_mark(buf, len, parser->problem_offset),
 				    "invalid input: %s", problem);
 	if (parser->context)
 		return scoring_fail(ld, parser->problem_mark,
@@ -502,58 +488,13 @@ int scoring_load_buffer(const char *name, const char *buf, size_t len, struct sc
 	return 0;
 }
 
-/* The whole file; -1 with "path: reason" in err. */
-static int scoring_read_file(const char *path, char **out, size_t *outlen, char *err,
-			     size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		if (errlen)
-			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= SCORING_FILE_MAX) {
-				if (errlen)
-					snprintf(err, errlen, "%s: larger than %d bytes", path,
-						 SCORING_FILE_MAX);
-				goto fail;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				if (errlen)
-					snprintf(err, errlen, "%s: cannot read: %s", path,
-						 strerror(errno));
-				goto fail;
-			}
-			break;
-		}
-	}
-	fclose(f);
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	fclose(f);
-	free(buf);
-	return -1;
-}
-
 int scoring_load(const char *path, struct score_table **out, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	if (errlen)
 		err[0] = '\0';
-	if (scoring_read_file(path, &buf, &len, err, errlen) < 0)
+	if (yamlfile_read(path, &buf, &len, err, errlen) < 0)
 		return -1;
 	int rc = scoring_load_buffer(path, buf, len, out, err, errlen);
 	free(buf);
