@@ -21,7 +21,6 @@
 
 /* A config file is a page of text; the cap keeps a mistaken path (a log, a disk image) from
  * being read whole into memory. */
-#define CONFIG_FILE_MAX (1024 * 1024)
 
 /* Enum members are stored through an int pointer by the table below. */
 _Static_assert(sizeof(enum config_dns_mode) == sizeof(int), "enum stored as int");

@@ -16,7 +16,6 @@
 #include "common/xalloc.h"
 
 /* The table is a page of text; the cap keeps a mistaken path from being read whole. */
-#define SCORING_FILE_MAX (1024 * 1024)
 
 struct scoring_loader {
 	const char *path;      /* borrowed: the file name for messages */
