@@ -1,5 +1,5 @@
-/* evidence.c — the evidence container: owns every recorded DNS answer, SMTP probe and CRL fetch
- * of one scan. */
+/* evidence.c — the evidence container: owns every recorded DNS answer, SMTP probe, CRL fetch and
+ * HTTPS fetch of one scan. */
 #include "checks/evidence.h"
 
 #include <stdlib.h>
@@ -28,6 +28,9 @@ void evidence_free(struct evidence *ev)
 	for (size_t i = 0; i < ev->n_crl; i++)
 		crl_fetch_clear(&ev->crl[i]);
 	free(ev->crl);
+	for (size_t i = 0; i < ev->n_https; i++)
+		evidence_https_clear(&ev->https[i]);
+	free(ev->https);
 	free(ev->domain);
 	free(ev);
 }
@@ -89,4 +92,58 @@ struct crl_fetch *evidence_crl_add(struct evidence *ev)
 	struct crl_fetch *c = &ev->crl[ev->n_crl++];
 	memset(c, 0, sizeof *c);
 	return c;
+}
+
+const struct https_fetch *evidence_https_find(const struct evidence *ev, const char *url)
+{
+	for (size_t i = 0; i < ev->n_https; i++)
+		if (ev->https[i].url && strcmp(ev->https[i].url, url) == 0)
+			return &ev->https[i];
+	return NULL;
+}
+
+struct https_fetch *evidence_https_add(struct evidence *ev)
+{
+	xgrow((void **)&ev->https, &ev->cap_https, ev->n_https + 1, sizeof *ev->https);
+	struct https_fetch *f = &ev->https[ev->n_https++];
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+void evidence_https_clear(struct https_fetch *f)
+{
+	if (f == NULL)
+		return;
+	free(f->url);
+	free(f->resolve);
+	free(f->content_type);
+	free(f->redirect);
+	free(f->body);
+	free(f->error);
+	memset(f, 0, sizeof *f);
+}
+
+static char *evidence_strdup_opt(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void evidence_https_copy(struct https_fetch *dst, const struct https_fetch *src)
+{
+	*dst = *src;
+	dst->url = evidence_strdup_opt(src->url);
+	dst->resolve = evidence_strdup_opt(src->resolve);
+	dst->content_type = evidence_strdup_opt(src->content_type);
+	dst->redirect = evidence_strdup_opt(src->redirect);
+	dst->error = evidence_strdup_opt(src->error);
+	dst->body = NULL;
+	if (src->body) {
+		if (dst->len > EVIDENCE_HTTPS_BODY_MAX) {
+			dst->len = EVIDENCE_HTTPS_BODY_MAX;
+			dst->truncated = 1;
+		}
+		dst->body = xmalloc(dst->len + 1);
+		memcpy(dst->body, src->body, dst->len);
+		dst->body[dst->len] = '\0';
+	}
 }

@@ -8,6 +8,27 @@
 #include "checks/dns_answer.h"
 #include "checks/smtp_evidence.h"
 
+#define EVIDENCE_HTTPS_BODY_MAX (64 * 1024) /* body bytes kept per fetch (an MTA-STS policy's cap) */
+
+/* An HTTPS GET made for a check (the MTA-STS policy), as the daemon saw it: cached per URL within
+ * a run, recorded whatever the outcome. */
+struct https_fetch {
+	char *url;		/* owned: the URL fetched */
+	char *resolve;		/* owned: the address pin used ("host:port:addr,..."), or NULL */
+	long long fetched_ms;	/* wall clock when the fetch ended */
+	int ok;			/* 1 when a complete HTTP response arrived (any status) */
+	long status;		/* HTTP status, 0 without a response */
+	char *content_type;	/* owned: the Content-Type header, or NULL */
+	char *redirect;		/* owned: the Location of a 3xx (not followed), or NULL */
+	unsigned char *body;	/* owned: at most EVIDENCE_HTTPS_BODY_MAX bytes, NUL-terminated, or
+				   NULL when there was none */
+	size_t len;		/* body length */
+	int truncated;		/* 1 when the body was cut to EVIDENCE_HTTPS_BODY_MAX */
+	char *error;		/* owned: why ok is 0 (curl's reason, the deadline...), or NULL */
+	int tls_failure;	/* 1 when the TLS handshake or the certificate check failed */
+	int timed_out;		/* 1 when the fetch timed out (the scanner's limit, not an answer) */
+};
+
 struct evidence {
 	char *domain;		/* owned: normalised A-label name, no trailing dot */
 	long long started_ms;	/* wall clock when the scan started (ms since the epoch) */
@@ -22,6 +43,9 @@ struct evidence {
 	size_t n_crl;		/* number of CRL fetches */
 	size_t cap_crl;		/* allocated slots */
 	struct crl_fetch *crl;	/* owned: CRLs fetched for the x509 check */
+	size_t n_https;		/* number of HTTPS fetches */
+	size_t cap_https;	/* allocated slots */
+	struct https_fetch *https; /* owned: HTTPS fetches (MTA-STS policies) */
 };
 
 struct evidence *evidence_new(const char *domain);
@@ -44,5 +68,15 @@ struct smtp_probe *evidence_smtp_add(struct evidence *ev);
 const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char *url);
 /* A new, zeroed CRL slot (pointers returned earlier may move). */
 struct crl_fetch *evidence_crl_add(struct evidence *ev);
+
+/* The fetch of url, or NULL. */
+const struct https_fetch *evidence_https_find(const struct evidence *ev, const char *url);
+/* A new, zeroed HTTPS slot (pointers returned earlier may move). */
+struct https_fetch *evidence_https_add(struct evidence *ev);
+/* Free what f owns and zero it; NULL is a no-op. */
+void evidence_https_clear(struct https_fetch *f);
+/* Deep copy into dst (overwritten, not freed); a body over EVIDENCE_HTTPS_BODY_MAX is cut and
+ * marked truncated. */
+void evidence_https_copy(struct https_fetch *dst, const struct https_fetch *src);
 
 #endif

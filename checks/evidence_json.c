@@ -1,6 +1,7 @@
 /* evidence_json.c — serialisation of struct evidence (DNS answers with their RRs, SMTP probes, CRL
- * fetches). Binary RR data (TXT strings, TLSA association data) is hex-encoded, so any byte
- * survives; certificates and CRLs are base64 (checks/smtp_evidence.c). */
+ * and HTTPS fetches). Binary RR data (TXT strings, TLSA association data) is hex-encoded, so any
+ * byte survives; certificates and CRLs are base64 (checks/smtp_evidence.c); an HTTPS body is
+ * kept as text when it is UTF-8 without NUL bytes (a policy a person can read), else as hex. */
 #include "checks/evidence_json.h"
 
 #include <stdio.h>
@@ -76,6 +77,75 @@ static json_t *evidence_answer_json(const struct dns_answer *a)
 	return o;
 }
 
+static json_t *evidence_opt_str(const char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	return j ? j : json_null();
+}
+
+static json_t *evidence_https_json(const struct https_fetch *f)
+{
+	json_t *o = json_pack("{s:o, s:o, s:I, s:b, s:I, s:o, s:o, s:o, s:b, s:b}", "url",
+			      evidence_opt_str(f->url), "resolve", evidence_opt_str(f->resolve),
+			      "fetched_ms", (json_int_t)f->fetched_ms, "ok", f->ok, "status",
+			      (json_int_t)f->status, "content_type",
+			      evidence_opt_str(f->content_type), "redirect",
+			      evidence_opt_str(f->redirect), "error", evidence_opt_str(f->error),
+			      "tls_failure", f->tls_failure, "timed_out", f->timed_out);
+	if (f->body) {
+		json_t *text = memchr(f->body, '\0', f->len)
+				       ? NULL
+				       : json_stringn((const char *)f->body, f->len);
+		if (text)
+			json_object_set_new(o, "body", text);
+		else
+			json_object_set_new(o, "body_hex", evidence_hex(f->body, f->len));
+		json_object_set_new(o, "truncated", json_boolean(f->truncated));
+	}
+	return o;
+}
+
+static char *evidence_json_strdup(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? xstrdup(s) : NULL;
+}
+
+static int evidence_https_from_json(struct https_fetch *f, const json_t *o)
+{
+	const char *url = json_string_value(json_object_get(o, "url"));
+	if (!json_is_object(o) || url == NULL)
+		return -1;
+	f->url = xstrdup(url);
+	f->resolve = evidence_json_strdup(o, "resolve");
+	f->fetched_ms = json_integer_value(json_object_get(o, "fetched_ms"));
+	f->ok = json_is_true(json_object_get(o, "ok"));
+	f->status = (long)json_integer_value(json_object_get(o, "status"));
+	f->content_type = evidence_json_strdup(o, "content_type");
+	f->redirect = evidence_json_strdup(o, "redirect");
+	f->error = evidence_json_strdup(o, "error");
+	f->tls_failure = json_is_true(json_object_get(o, "tls_failure"));
+	f->timed_out = json_is_true(json_object_get(o, "timed_out"));
+	f->truncated = json_is_true(json_object_get(o, "truncated"));
+	json_t *text = json_object_get(o, "body");
+	const char *hex = json_string_value(json_object_get(o, "body_hex"));
+	if (json_is_string(text)) {
+		f->len = json_string_length(text);
+		f->body = xmalloc(f->len + 1);
+		memcpy(f->body, json_string_value(text), f->len);
+		f->body[f->len] = '\0';
+	} else if (hex) {
+		unsigned char *p;
+		if (evidence_unhex(hex, &p, &f->len) < 0)
+			return -1;
+		f->body = p;
+		f->body[f->len] = '\0'; /* evidence_unhex leaves room for it */
+	}
+	if (f->len > EVIDENCE_HTTPS_BODY_MAX)
+		return -1;
+	return 0;
+}
+
 json_t *evidence_to_json(const struct evidence *ev)
 {
 	json_t *dns = json_array();
@@ -97,6 +167,12 @@ json_t *evidence_to_json(const struct evidence *ev)
 		for (size_t i = 0; i < ev->n_crl; i++)
 			json_array_append_new(crl, crl_fetch_to_json(&ev->crl[i]));
 		json_object_set_new(o, "crl", crl);
+	}
+	if (ev->n_https) {
+		json_t *https = json_array();
+		for (size_t i = 0; i < ev->n_https; i++)
+			json_array_append_new(https, evidence_https_json(&ev->https[i]));
+		json_object_set_new(o, "https", https);
 	}
 	return o;
 }
@@ -189,6 +265,14 @@ struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 		char why[160];
 		if (crl_fetch_from_json(evidence_crl_add(ev), o, why, sizeof why) < 0) {
 			snprintf(err, errlen, "malformed CRL fetch #%zu in evidence: %s", i, why);
+			evidence_free(ev);
+			return NULL;
+		}
+	}
+	json_array_foreach(json_object_get(j, "https"), i, o)
+	{
+		if (evidence_https_from_json(evidence_https_add(ev), o) < 0) {
+			snprintf(err, errlen, "malformed HTTPS fetch #%zu in evidence", i);
 			evidence_free(ev);
 			return NULL;
 		}

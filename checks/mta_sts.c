@@ -1,6 +1,7 @@
-/* mta_sts.c — MTA-STS (RFC 8461): the _mta-sts TXT record (§3.1) and its check, the policy file
- * parser (§3.2) and MX pattern matching (§4.1). Pure; owns the strings of a parsed policy.
- * Where mecsa-st differs (spec §3.9, §6 #8) the RFC is followed; the differences are noted. */
+/* mta_sts.c — MTA-STS (RFC 8461): the _mta-sts TXT record (§3.1), the policy file parser (§3.2),
+ * MX pattern matching (§4.1) and the check over the policy fetch the daemon recorded (§3.3).
+ * Pure; owns the strings of a parsed policy. Where mecsa-st differs (spec §3.9, §6 #8) the RFC
+ * is followed; the differences are noted. */
 #include "checks/mta_sts.h"
 
 #include <ctype.h>
@@ -9,7 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checks/mx.h"
+#include "checks/starttls.h"
 #include "checks/txtrec.h"
+#include "checks/x509.h"
 #include "common/xalloc.h"
 
 static int mta_sts_is_wsp(int c)
@@ -409,7 +413,46 @@ int mta_sts_policy_match(const struct mta_sts_policy *p, const char *mx_host)
 	return 0;
 }
 
-/* ---- the check (TXT record only, for now) ---- */
+/* ---- the check ---- */
+
+/* The one valid MTA-STS TXT record of ev->domain: 1 with rec filled, else 0. The same rule as the
+ * verdict below (exactly one v=STSv1 record, well-formed). */
+static int mta_sts_txt_valid(const struct evidence *ev, struct mta_sts_record *rec)
+{
+	char name[DNAME_MAX + 16], err[VERDICT_REASON_MAX];
+	snprintf(name, sizeof name, "_mta-sts.%s", ev->domain);
+	const struct dns_answer *a = evidence_dns_find(ev, name, DNS_TYPE_TXT);
+	if (a == NULL || a->status != DNS_STATUS_OK)
+		return 0;
+	struct txtrec_pick pick;
+	txtrec_pick(a, MTA_STS_VERSION, &pick);
+	const struct dns_rdata *rd = pick.strict ? pick.strict : pick.loose;
+	if (pick.n_strict > 1 || rd == NULL)
+		return 0;
+	return mta_sts_record_parse((const char *)rd->data, rd->len, rec, err, sizeof err) == 0;
+}
+
+/* "mta-sts.<domain>" and its policy URL (RFC 8461 §3.3). */
+static void mta_sts_names(const struct evidence *ev, char *host, size_t hlen, char *url,
+			  size_t ulen)
+{
+	snprintf(host, hlen, "mta-sts.%s", ev->domain);
+	snprintf(url, ulen, "https://%s/.well-known/mta-sts.txt", host);
+}
+
+int mta_sts_policy_fetch_target(const struct evidence *ev, char *url, size_t urllen, char *resolve,
+				size_t rlen)
+{
+	char host[DNAME_MAX + 8];
+	struct mta_sts_record rec;
+	if (!mta_sts_txt_valid(ev, &rec))
+		return 0;
+	mta_sts_names(ev, host, sizeof host, url, urllen);
+	/* The pin comes from the A/AAAA answers the plan asked for; x509's helper builds the
+	 * same "host:port:addr,..." for any URL. 0 (no address) leaves the check to say why. */
+	int r = x509_crl_resolve(ev, url, resolve, rlen);
+	return r < 0 ? -1 : r;
+}
 
 static size_t mta_sts_plan(const struct evidence *ev, struct dns_question *q, size_t max)
 {
@@ -417,13 +460,255 @@ static size_t mta_sts_plan(const struct evidence *ev, struct dns_question *q, si
 	size_t n = 0;
 	snprintf(name, sizeof name, "_mta-sts.%s", ev->domain);
 	check_plan_ask(ev, q, max, &n, name, DNS_TYPE_TXT, 0);
+	struct mta_sts_record rec;
+	if (mta_sts_txt_valid(ev, &rec)) {
+		/* The policy host's addresses, so that the daemon fetches through the
+		 * scanner's resolver (and DNSSEC status), never the system's. */
+		snprintf(name, sizeof name, "mta-sts.%s", ev->domain);
+		check_plan_ask(ev, q, max, &n, name, DNS_TYPE_A, 0);
+		check_plan_ask(ev, q, max, &n, name, DNS_TYPE_AAAA, 0);
+	}
 	return n;
+}
+
+/* RFC 8461 §3.3: the media type must be text/plain (parameters such as charset allowed). */
+static int mta_sts_ctype_ok(const char *ct)
+{
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strlen("text/plain");
+	if (strncasecmp(ct, "text/plain", n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* The x509 check's row of (host, address), or NULL. */
+static const json_t *mta_sts_x509_row(const struct result *res, const char *host,
+				      const char *address)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(res->checks[CHECK_X509].detail, "addresses"), i, row)
+	{
+		const char *h = json_string_value(json_object_get(row, "host"));
+		const char *a = json_string_value(json_object_get(row, "address"));
+		if (h && a && strcmp(a, address) == 0 && dname_equal(h, host))
+			return row;
+	}
+	return NULL;
+}
+
+/* What the policy means for the MX hosts: detail.mx_matched, all_mx_matched, deliverable, and
+ * MECSA's percentage. Returns 1 when every MX host matched (and there is one). unmatched gets
+ * the first unmatched names for the reason. */
+static int mta_sts_judge_mx(const struct evidence *ev, struct result *res,
+			    const struct mta_sts_policy *pol, json_t *d, char *unmatched,
+			    size_t ulen, size_t *n_unmatched)
+{
+	struct mx_host hosts[MX_HOSTS_MAX];
+	enum mx_kind kind;
+	size_t nh = mx_hosts(ev, hosts, MX_HOSTS_MAX, &kind), nmatched = 0, used = 0;
+	json_t *list = json_array();
+	*n_unmatched = 0;
+	unmatched[0] = '\0';
+	for (size_t i = 0; i < nh; i++) {
+		int m = mta_sts_policy_match(pol, hosts[i].name);
+		json_array_append_new(list,
+				      json_pack("{s:s, s:b}", "host", hosts[i].name, "matched", m));
+		if (m) {
+			nmatched++;
+			continue;
+		}
+		(*n_unmatched)++;
+		if (used < ulen) {
+			int k = snprintf(unmatched + used, ulen - used, "%s%.80s", used ? ", " : "",
+					 hosts[i].name);
+			used = k < 0 ? ulen : used + (size_t)k;
+		}
+	}
+	int all = nh > 0 && nmatched == nh;
+	json_object_set_new(d, "mx_matched", list);
+	json_object_set_new(d, "all_mx_matched", json_boolean(all));
+
+	/* Per reachable address: MECSA's percentage (spec §3.9, §4.1) and deliverability. */
+	struct smtp_target t[STARTTLS_TARGETS_MAX];
+	size_t nt = starttls_targets(ev, 1, t, STARTTLS_TARGETS_MAX), reached = 0, in_policy = 0;
+	size_t judged = 0, valid = 0;
+	const char *why = NULL;
+	for (size_t i = 0; i < nt; i++) {
+		if (!starttls_counted(starttls_outcome(starttls_probe(ev, &t[i]))))
+			continue;
+		reached++;
+		if (!mta_sts_policy_match(pol, t[i].host))
+			continue;
+		in_policy++;
+		/* RFC 8461 §4.2: a sender in enforce mode delivers only over TLS to an MX whose
+		 * certificate is PKIX-valid for its name. */
+		const json_t *row = mta_sts_x509_row(res, t[i].host, t[i].address);
+		judged++;
+		if (row && json_is_true(json_object_get(row, "valid")))
+			valid++;
+		else if (why == NULL)
+			why = row ? "an MX certificate in the policy is not valid for its name"
+				  : "an MX in the policy offers no TLS certificate";
+	}
+	/* mecsa-st counts mode testing like enforce and does not require a valid MX certificate;
+	 * the percentage does the same, deliverable (and detail.mode) tell the difference. */
+	res->percent[MECSA_MTA_STS] = reached ? 100.0 * (double)in_policy / (double)reached : 0.0;
+	res->supported[MECSA_MTA_STS] = reached && res->percent[MECSA_MTA_STS] >= 80.0;
+	json_object_set_new(d, "mx_reachable", json_integer((json_int_t)reached));
+	json_object_set_new(d, "mx_reachable_in_policy", json_integer((json_int_t)in_policy));
+	if (judged == 0) {
+		json_object_set_new(d, "deliverable", json_null());
+		json_object_set_new(d, "deliverable_reason",
+				    json_string("no MX address in the policy could be tested"));
+	} else {
+		json_object_set_new(d, "deliverable", json_boolean(valid == judged));
+		if (why)
+			json_object_set_new(d, "deliverable_reason", json_string(why));
+	}
+	return all;
+}
+
+/* The policy half of the verdict, once the TXT record is valid. */
+static void mta_sts_evaluate_policy(const struct evidence *ev, struct result *res, json_t *d)
+{
+	char host[DNAME_MAX + 8], url[DNAME_MAX + 48];
+	mta_sts_names(ev, host, sizeof host, url, sizeof url);
+	json_object_set_new(d, "policy_host", json_string(host));
+	const struct dns_answer *a4 = evidence_dns_find(ev, host, DNS_TYPE_A);
+	const struct dns_answer *a6 = evidence_dns_find(ev, host, DNS_TYPE_AAAA);
+	const struct https_fetch *f = evidence_https_find(ev, url);
+	if (f == NULL) {
+		json_object_set_new(d, "policy_fetch", json_null());
+		if (a4 == NULL || a6 == NULL || a4->status == DNS_STATUS_NOT_QUERIED ||
+		    a6->status == DNS_STATUS_NOT_QUERIED) {
+			result_set(res, CHECK_MTASTS, d, VERDICT_NOT_TESTABLE,
+				   "the policy host %s was not resolved", host);
+		} else if ((a4->status == DNS_STATUS_OK && a4->n_rr) ||
+			   (a6->status == DNS_STATUS_OK && a6->n_rr)) {
+			result_set(res, CHECK_MTASTS, d, VERDICT_NOT_TESTABLE,
+				   "the policy %s was not fetched", url);
+		} else if (!dns_status_is_answer(a4->status) || !dns_status_is_answer(a6->status)) {
+			const struct dns_answer *bad = dns_status_is_answer(a4->status) ? a6 : a4;
+			result_set(res, CHECK_MTASTS, d, VERDICT_DNS_ERROR,
+				   "policy host %s %s: %s%s%s", host, bad == a4 ? "A" : "AAAA",
+				   dns_status_name(bad->status), bad->why ? ": " : "",
+				   bad->why ? bad->why : "");
+		} else {
+			result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+				   "the policy host %s has no address (A %s, AAAA %s)", host,
+				   dns_status_name(a4->status), dns_status_name(a6->status));
+		}
+		return;
+	}
+	json_object_set_new(d, "policy_fetch",
+			    json_pack("{s:s, s:I, s:o, s:o, s:o, s:b, s:b}", "url", url, "status",
+				      (json_int_t)f->status, "content_type",
+				      f->content_type ? json_string(f->content_type) : json_null(),
+				      "redirect",
+				      f->redirect ? json_string(f->redirect) : json_null(), "error",
+				      f->error ? json_string(f->error) : json_null(), "tls_failure",
+				      f->tls_failure, "timed_out", f->timed_out));
+
+	/* Parse whatever a 200 brought, also when it is refused below, for the report. */
+	struct mta_sts_policy pol;
+	char err[VERDICT_REASON_MAX] = "";
+	int parsed = -1;
+	memset(&pol, 0, sizeof pol);
+	pol.max_age = -1;
+	if (f->ok && f->status == 200 && f->body && !f->truncated) {
+		parsed = mta_sts_policy_parse((const char *)f->body, f->len, &pol, err, sizeof err);
+		json_object_set_new(d, "policy", mta_sts_policy_to_json(&pol));
+		json_object_set_new(d, "policy_valid", json_boolean(parsed == 0));
+		const char *mode = mta_sts_mode_name(pol.mode);
+		json_object_set_new(d, "mode", mode ? json_string(mode) : json_null());
+		json_object_set_new(d, "max_age",
+				    pol.max_age >= 0 ? json_integer(pol.max_age) : json_null());
+		json_t *pats = json_array();
+		for (size_t i = 0; i < pol.n_mx; i++)
+			json_array_append_new(pats,
+					      txtrec_json_bytes(pol.mx[i], strlen(pol.mx[i])));
+		json_object_set_new(d, "mx_patterns", pats);
+		if (parsed == 0)
+			json_object_set_new(d, "policy_error", json_null());
+		else
+			json_object_set_new(d, "policy_error", json_string(err));
+	}
+
+	/* MX matching counts for MECSA whenever a valid policy is in force (mecsa-st only logs the
+	 * content type); the verdict below is the RFC's. */
+	char unmatched[200];
+	size_t n_unmatched = 0;
+	int all = 0;
+	if (parsed == 0 && pol.mode != MTA_STS_MODE_NONE)
+		all = mta_sts_judge_mx(ev, res, &pol, d, unmatched, sizeof unmatched, &n_unmatched);
+
+	if (!f->ok) {
+		if (f->timed_out)
+			result_set(res, CHECK_MTASTS, d, VERDICT_NOT_TESTABLE,
+				   "policy fetch %s timed out: %.160s", url,
+				   f->error ? f->error : "");
+		else if (f->tls_failure)
+			result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+				   "TLS or certificate failure at %s (RFC 8461 §3.3): %.160s", host,
+				   f->error ? f->error : "");
+		else
+			result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+				   "policy fetch %s failed: %.160s", url,
+				   f->error ? f->error : "no response");
+	} else if (f->status >= 300 && f->status < 400) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+			   "policy URL redirects (HTTP %ld to %.100s); redirects are not followed "
+			   "(RFC 8461 §3.3)",
+			   f->status, f->redirect ? f->redirect : "nowhere");
+	} else if (f->status != 200) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL, "policy fetch %s: HTTP status %ld",
+			   url, f->status);
+	} else if (!mta_sts_ctype_ok(f->content_type)) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+			   "policy served as %.80s, not text/plain (RFC 8461 §3.3)",
+			   f->content_type ? f->content_type : "no Content-Type");
+	} else if (f->truncated || f->body == NULL) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+			   f->body ? "policy body larger than %d bytes" : "policy body missing",
+			   EVIDENCE_HTTPS_BODY_MAX);
+	} else if (parsed != 0) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL, "invalid policy: %s", err);
+	} else if (pol.mode == MTA_STS_MODE_NONE) {
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL, "policy mode none");
+	} else if (!all) {
+		const struct verdict *mx = &res->checks[CHECK_MX].verdict;
+		if (n_unmatched)
+			result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+				   "%zu MX host(s) not in the policy: %s", n_unmatched, unmatched);
+		else if (mx->status == VERDICT_DNS_ERROR)
+			/* Not the policy's fault: the MX hosts are unknown. */
+			result_set(res, CHECK_MTASTS, d, VERDICT_DNS_ERROR,
+				   "valid policy, but no MX host to match: %.200s", mx->reason);
+		else
+			result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+				   "no MX host to match the policy against");
+	} else {
+		json_t *dl = json_object_get(d, "deliverable");
+		result_set(res, CHECK_MTASTS, d, VERDICT_PASS,
+			   "policy mode %s, every MX host matched%s", mta_sts_mode_name(pol.mode),
+			   json_is_false(dl) ? "; but an MX certificate is not PKIX-valid" : "");
+	}
+	mta_sts_policy_clear(&pol);
 }
 
 static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 {
 	char name[DNAME_MAX + 16];
 	snprintf(name, sizeof name, "_mta-sts.%s", ev->domain);
+	res->percent[MECSA_MTA_STS] = 0.0;
+	res->supported[MECSA_MTA_STS] = false;
 	const struct dns_answer *a = evidence_dns_find(ev, name, DNS_TYPE_TXT);
 	if (a == NULL || a->status == DNS_STATUS_NOT_QUERIED) {
 		result_set(res, CHECK_MTASTS, NULL, VERDICT_NOT_TESTABLE, "TXT %s was not queried",
@@ -434,9 +719,12 @@ static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 	txtrec_pick(a, MTA_STS_VERSION, &pick);
 	/* A near miss ("v=stsv1") counts as found so that it is reported as a bad record. */
 	size_t found = pick.n_strict ? pick.n_strict : pick.n_loose;
-	json_t *d = json_pack("{s:s, s:s, s:n, s:I, s:b, s:n, s:n, s:n}", "qname", name, "lookup",
-			      dns_status_name(a->status), "record", "records_found",
-			      (json_int_t)found, "syntax_valid", 0, "id", "policy", "reason");
+	json_t *d = json_pack("{s:s, s:s, s:n, s:I, s:b, s:n, s:n, s:n, s:n, s:b, s:n, s:n, s:[], "
+			      "s:[], s:b, s:n}",
+			      "qname", name, "lookup", dns_status_name(a->status), "record",
+			      "records_found", (json_int_t)found, "syntax_valid", 0, "id", "policy",
+			      "reason", "policy_fetch", "policy_valid", 0, "mode", "max_age",
+			      "mx_patterns", "mx_matched", "all_mx_matched", 0, "deliverable");
 
 	if (!dns_status_is_answer(a->status)) {
 		json_object_set_new(d, "reason", json_string("lookup failed"));
@@ -449,8 +737,8 @@ static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 		json_t *all = json_array();
 		for (size_t i = 0; i < a->n_rr; i++)
 			if (txtrec_is_strict(&a->rr[i], MTA_STS_VERSION))
-				json_array_append_new(all, txtrec_json_bytes(a->rr[i].data,
-									     a->rr[i].len));
+				json_array_append_new(
+				    all, txtrec_json_bytes(a->rr[i].data, a->rr[i].len));
 		json_object_set_new(d, "records", all);
 		json_object_set_new(d, "reason", json_string("several MTA-STS records"));
 		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
@@ -473,16 +761,14 @@ static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 	json_object_set_new(d, "record", txtrec_json_bytes(rd->data, rd->len));
 	struct mta_sts_record rec;
 	char err[VERDICT_REASON_MAX];
-	if (mta_sts_record_parse((const char *)rd->data, rd->len, &rec, err, sizeof err) == 0) {
-		json_object_set_new(d, "syntax_valid", json_true());
-		json_object_set_new(d, "id", json_string(rec.id));
-		/* The verdict is about the TXT record until the daemon fetches the policy; MECSA
-		 * support (res->supported[MECSA_MTA_STS]) needs the policy and stays false. */
-		result_set(res, CHECK_MTASTS, d, VERDICT_PASS, "MTA-STS record with id %s", rec.id);
-	} else {
+	if (mta_sts_record_parse((const char *)rd->data, rd->len, &rec, err, sizeof err) != 0) {
 		json_object_set_new(d, "reason", json_string(err));
 		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL, "invalid MTA-STS record: %s", err);
+		return;
 	}
+	json_object_set_new(d, "syntax_valid", json_true());
+	json_object_set_new(d, "id", json_string(rec.id));
+	mta_sts_evaluate_policy(ev, res, d);
 }
 
 const struct check check_mta_sts = {

@@ -74,6 +74,25 @@ int mta_sts_mx_match(const char *pattern, const char *mx_host);
 /* 1 when some mx pattern of the policy matches mx_host. */
 int mta_sts_policy_match(const struct mta_sts_policy *p, const char *mx_host);
 
+/* For the daemon: the policy to fetch for ev (RFC 8461 §3.3). Returns 1 with url
+ * ("https://mta-sts.<domain>/.well-known/mta-sts.txt") and resolve (the CURLOPT_RESOLVE pin from
+ * the recorded A/AAAA answers of mta-sts.<domain>) filled; 0 when there is nothing to fetch (no
+ * valid TXT record, or the policy host has no address: the check says why); -1 while the
+ * policy host's answers (asked by the plan) are not in yet. Fetch with a CA check, no
+ * redirects, at most MTA_STS_POLICY_MAX bytes, and record the outcome with evidence_https_add. */
+int mta_sts_policy_fetch_target(const struct evidence *ev, char *url, size_t urllen,
+				char *resolve, size_t rlen);
+
+/* The check: the TXT record, then the recorded fetch of the policy. Detail: the TXT fields, and
+ * "policy_host", "policy_fetch" {url, status, content_type, redirect, error, tls_failure,
+ * timed_out}, "policy" (mta_sts_policy_to_json), "policy_valid", "policy_error", "mode",
+ * "max_age", "mx_patterns", "mx_matched" [{host, matched}], "all_mx_matched", "mx_reachable",
+ * "mx_reachable_in_policy", "deliverable" (every reachable MX address in the policy presented a
+ * PKIX-valid certificate, per the x509 check, which runs before; null when none was tested).
+ * Pass: valid record, policy fetched (200, text/plain, valid certificate, no redirect), valid,
+ * mode enforce or testing, every MX host matched. MECSA's percentage: reachable addresses whose
+ * MX host the policy names, over reachable addresses, when a valid policy (mode not none) was
+ * fetched. */
 extern const struct check check_mta_sts;
 
 #endif

@@ -156,8 +156,8 @@ void crl_cache_free(struct crl_cache *cc)
 	free(cc);
 }
 
-struct crl_wait *crl_cache_want(struct crl_cache *cc, const char *url, crl_done_fn *cb,
-				void *arg)
+struct crl_wait *crl_cache_want(struct crl_cache *cc, const char *url, const char *resolve,
+				crl_done_fn *cb, void *arg)
 {
 	long long now = crl_now_ms();
 	struct crl_entry *e = NULL, **pp = &cc->entries;
@@ -193,7 +193,9 @@ struct crl_wait *crl_cache_want(struct crl_cache *cc, const char *url, crl_done_
 		cc->fetches++;
 		w->entry = e;
 		crl_push(&e->waiters, w);
-		if (http_get(cc->http, url, &cc->opt, crl_on_fetched, e) < 0) {
+		struct http_options opt = cc->opt;
+		opt.resolve = resolve;
+		if (http_get(cc->http, url, &opt, crl_on_fetched, e) < 0) {
 			/* Not started: an answer all the same, delivered from the loop. */
 			e->done = 1;
 			e->result.error = xstrdup("the fetch could not be started");

@@ -23,8 +23,10 @@ struct crl_cache *crl_cache_new(struct event_base *base, struct http *http,
  * without calling back), since a fetch in flight points at its entry. */
 void crl_cache_free(struct crl_cache *cc);
 
-struct crl_wait *crl_cache_want(struct crl_cache *cc, const char *url, crl_done_fn *cb,
-				void *arg);
+/* resolve: the CURLOPT_RESOLVE pin of url's host from the scanner's DNS (x509_crl_resolve), or
+ * NULL for an IP-literal URL; used only when this want starts the fetch. */
+struct crl_wait *crl_cache_want(struct crl_cache *cc, const char *url, const char *resolve,
+				crl_done_fn *cb, void *arg);
 /* Stop waiting: cb will not run. The fetch itself goes on and is cached. */
 void crl_cache_unwant(struct crl_cache *cc, struct crl_wait *w);
 

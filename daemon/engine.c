@@ -22,6 +22,7 @@
 #include "daemon/crl_cache.h"
 #include "daemon/dns.h"
 #include "daemon/http.h"
+#include "daemon/https_cache.h"
 #include "daemon/probe_cache.h"
 #include "daemon/scan.h"
 #include "daemon/scoring_load.h"
@@ -41,6 +42,7 @@ struct engine {
 	struct http *http;		  /* owned */
 	struct probe_cache *probes;	  /* owned: SMTP probes and their limits */
 	struct crl_cache *crls;		  /* owned: CRL fetches per URL */
+	struct https_cache *https;	  /* owned: MTA-STS policy fetches per URL (policy host) */
 	X509_STORE *trust;		  /* owned: tls.ca_file, lent to checks/x509.c */
 	char ehlo[256];			  /* the EHLO name actually sent */
 	const struct score_table *score;  /* borrowed (built-in by default) */
@@ -197,6 +199,10 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.follow_redirects = 1,
 	};
 	e->crls = crl_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s);
+	/* MTA-STS (RFC 8461 §3.3): the policy's own cap, and a 3xx is an answer, not followed. */
+	hopt.max_bytes = cfg->http_max_bytes;
+	hopt.follow_redirects = 0;
+	e->https = https_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s);
 	return 0;
 }
 
@@ -256,6 +262,7 @@ void engine_free(struct engine *e)
 	probe_cache_free(e->probes);
 	http_free(e->http);
 	crl_cache_free(e->crls);
+	https_cache_free(e->https);
 	if (e->trust) {
 		if (x509_trust() == e->trust)
 			x509_set_trust(NULL);
@@ -325,6 +332,7 @@ struct dns *engine_dns(struct engine *e) { return e->dns; }
 struct http *engine_http(struct engine *e) { return e->http; }
 struct probe_cache *engine_probes(struct engine *e) { return e->probes; }
 struct crl_cache *engine_crls(struct engine *e) { return e->crls; }
+struct https_cache *engine_https(struct engine *e) { return e->https; }
 const struct config *engine_config(struct engine *e) { return e->cfg; }
 struct store *engine_store(struct engine *e) { return e->store; }
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->stats; }

@@ -15,6 +15,7 @@ struct dns;
 struct http;
 struct probe_cache;
 struct crl_cache;
+struct https_cache;
 struct engine;
 struct score_table;
 
@@ -50,6 +51,7 @@ struct dns *engine_dns(struct engine *e);
 struct http *engine_http(struct engine *e);
 struct probe_cache *engine_probes(struct engine *e);
 struct crl_cache *engine_crls(struct engine *e);
+struct https_cache *engine_https(struct engine *e);
 const struct config *engine_config(struct engine *e);
 struct store *engine_store(struct engine *e);
 const struct engine_stats *engine_stats(const struct engine *e);

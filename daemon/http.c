@@ -1,8 +1,11 @@
 /* http.c — libcurl multi_socket on libevent: one event per socket attached to curl with
  * curl_multi_assign, one timer; finished transfers are drained after every socket action.
- * Owns the multi handle, each easy handle and its transfer state until completion. */
+ * Owns the multi handle, each easy handle, its resolve pin and its transfer state until
+ * completion. Names are resolved only from the caller's pins: curl's resolver-start hook
+ * refuses every other lookup, so no query ever leaves through the system resolver. */
 #include "daemon/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -28,6 +31,9 @@ struct http_transfer {
 	size_t max_bytes;	    /* body cap */
 	struct http_response resp;  /* filled as data arrives */
 	int too_large;		    /* the cap was hit */
+	int unpinned;		    /* the resolver hook refused a name */
+	char unpinned_host[256];    /* that name, for the error */
+	struct curl_slist *resolve; /* owned: the CURLOPT_RESOLVE list, alive as long as easy */
 	struct http_transfer *prev, *next; /* in http->transfers */
 };
 
@@ -64,12 +70,21 @@ static void http_check_done(struct http *h)
 			r->redirect = xstrdup(loc);
 		if (t->too_large) {
 			snprintf(r->error, sizeof r->error, "body larger than %zu bytes", t->max_bytes);
+		} else if (t->unpinned) {
+			r->unpinned = 1;
+			snprintf(r->error, sizeof r->error,
+				 "no address pinned for %.180s (the system resolver is not used)",
+				 t->unpinned_host);
 		} else if (rc != CURLE_OK) {
 			if (r->error[0] == '\0')
 				snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
 			r->tls_failure = rc == CURLE_SSL_CONNECT_ERROR ||
 					 rc == CURLE_PEER_FAILED_VERIFICATION ||
-					 rc == CURLE_SSL_CACERT_BADFILE;
+					 rc == CURLE_SSL_CACERT_BADFILE ||
+					 rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
+					 rc == CURLE_SSL_ISSUER_ERROR ||
+					 rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+			r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		} else {
 			r->ok = 1;
 		}
@@ -77,6 +92,7 @@ static void http_check_done(struct http *h)
 			r->body = xcalloc(1, 1);
 		curl_multi_remove_handle(h->multi, t->easy);
 		curl_easy_cleanup(t->easy);
+		curl_slist_free_all(t->resolve);
 		http_unlink(h, t);
 		t->cb(r, t->arg);
 		free(r->content_type);
@@ -175,6 +191,7 @@ void http_free(struct http *h)
 		http_unlink(h, t);
 		curl_multi_remove_handle(h->multi, t->easy);
 		curl_easy_cleanup(t->easy);
+		curl_slist_free_all(t->resolve);
 		free(t->resp.body);
 		free(t);
 	}
@@ -196,6 +213,35 @@ static size_t http_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	t->resp.len += n;
 	t->resp.body[t->resp.len] = '\0';
 	return n;
+}
+
+/* curl calls this only when a name is not in its DNS cache, which holds the pins: an IP literal
+ * (nothing to ask) goes on, any other name is refused. It is called for each host of a followed
+ * redirect too, whose URL is then the effective one. */
+static int http_on_resolver_start(void *resolver_state, void *reserved, void *userdata)
+{
+	(void)resolver_state;
+	(void)reserved;
+	struct http_transfer *t = userdata;
+	char *url = NULL, *host = NULL;
+	int allow = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
+	CURLU *u = curl_url();
+	if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+		unsigned char addr[16];
+		allow = host[0] == '[' || inet_pton(AF_INET, host, addr) == 1;
+		if (!allow)
+			snprintf(t->unpinned_host, sizeof t->unpinned_host, "%s", host);
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (!allow) {
+		t->unpinned = 1;
+		if (t->unpinned_host[0] == '\0')
+			snprintf(t->unpinned_host, sizeof t->unpinned_host, "an unparsable URL");
+	}
+	return allow ? 0 : 1;
 }
 
 int http_get(struct http *h, const char *url, const struct http_options *opt, http_done_fn *cb,
@@ -224,17 +270,26 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mxsurvey");
 	if (opt->ca_file && opt->ca_file[0])
 		curl_easy_setopt(e, CURLOPT_CAINFO, opt->ca_file);
-	if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
-		free(t);
-		return -1;
+	curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
+	curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, t);
+	if (opt->resolve && opt->resolve[0]) {
+		t->resolve = curl_slist_append(NULL, opt->resolve);
+		if (t->resolve == NULL || curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve) != CURLE_OK)
+			goto fail; /* a malformed pin is caught at perform time; this is OOM */
 	}
+	if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
+		goto fail;
 	t->next = h->transfers;
 	if (h->transfers)
 		h->transfers->prev = t;
 	h->transfers = t;
 	h->fetches++;
 	return 0;
+fail:
+	curl_easy_cleanup(e);
+	curl_slist_free_all(t->resolve);
+	free(t);
+	return -1;
 }
 
 unsigned long http_fetches(const struct http *h)

@@ -1,6 +1,8 @@
 /* http.h — asynchronous HTTP(S) GETs with libcurl's multi interface driven by the engine's loop
  * (the hiperfifo pattern): for MTA-STS policies and CRLs. Bodies are capped, redirects are not
- * followed unless asked, and every failure comes back as data with a reason. */
+ * followed unless asked, and every failure comes back as data with a reason. Host names are
+ * never resolved by curl's (the system's) resolver: the caller pins them from the scanner's own
+ * DNS answers (opt->resolve); a name without a pin fails the fetch ("no address pinned"). */
 #ifndef MXS_HTTP_H
 #define MXS_HTTP_H
 #include <stddef.h>
@@ -13,6 +15,9 @@ struct http_options {
 	long timeout_ms;	/* whole-transfer timeout */
 	size_t max_bytes;	/* body cap; more is an error ("too large") */
 	int follow_redirects;	/* 0: a 3xx is returned as is */
+	const char *resolve;	/* borrowed: CURLOPT_RESOLVE entry "host:port:addr[,addr...]" (IPv6
+				   in brackets) from the scanner's DNS, or NULL; IP-literal URLs need
+				   none, any other host without a pin is refused */
 };
 
 struct http_response {
@@ -24,6 +29,8 @@ struct http_response {
 	size_t len;		/* body length */
 	char error[256];	/* why ok is 0: curl's message (timeout, TLS, too large...) */
 	int tls_failure;	/* 1 when the TLS handshake or certificate check failed */
+	int timed_out;		/* 1 when the whole-transfer timeout ended it */
+	int unpinned;		/* 1 when a host name had no pinned address (nothing was sent) */
 };
 
 /* Called once; resp is borrowed (valid during the call). */

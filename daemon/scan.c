@@ -1,10 +1,11 @@
 /* scan.c — one domain's scan. Owns its job, evidence, deadline timer and the lists of lookups,
- * SMTP probes and CRL fetches it waits for. DNS questions come from the checks' plan functions
- * (sans-I/O); each answer is recorded in the evidence and the plans are asked again. Once MX hosts
- * have addresses, one SMTP probe per (host, address) is asked of the engine's probe cache, and
- * the CRLs named in the certificates it brings back of the CRL cache. Gathering ends when nothing
- * is outstanding or at the deadline; then the pure evaluators and the scorer run and the result
- * goes to the store. */
+ * SMTP probes, CRL and HTTPS fetches it waits for. DNS questions come from the checks' plan
+ * functions (sans-I/O); each answer is recorded in the evidence and the plans are asked again.
+ * Once MX hosts have addresses, one SMTP probe per (host, address) is asked of the engine's probe
+ * cache, and the CRLs named in the certificates it brings back of the CRL cache; once the MTA-STS
+ * policy host has addresses, its policy of the HTTPS cache. Fetches are pinned to addresses from
+ * the evidence, never the system resolver. Gathering ends when nothing is outstanding or at the
+ * deadline; then the pure evaluators and the scorer run and the result goes to the store. */
 #include "daemon/scan.h"
 
 #include <event2/event.h>
@@ -13,6 +14,7 @@
 #include <sys/time.h>
 
 #include "checks/check.h"
+#include "checks/mta_sts.h"
 #include "checks/score.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
@@ -24,6 +26,7 @@
 #include "daemon/crl_cache.h"
 #include "daemon/dns.h"
 #include "daemon/engine.h"
+#include "daemon/https_cache.h"
 #include "daemon/probe_cache.h"
 #include "daemon/store.h"
 
@@ -49,6 +52,14 @@ struct scan_crl {
 	struct scan_crl *prev, *next;	     /* in scan->crls */
 };
 
+struct scan_https {
+	struct scan *scan;		     /* borrowed: the owner */
+	struct https_wait *wait;	     /* borrowed: the HTTPS cache's handle */
+	char *url;			     /* owned */
+	char *resolve;			     /* owned: the pin asked with */
+	struct scan_https *prev, *next;	     /* in scan->https */
+};
+
 struct scan {
 	struct engine *engine;	      /* borrowed */
 	struct store_job job;	      /* owned strings */
@@ -58,6 +69,7 @@ struct scan {
 	struct scan_lookup *lookups;  /* owned: lookups in flight */
 	struct scan_probe *probes;    /* owned: SMTP probes waited for */
 	struct scan_crl *crls;	      /* owned: CRL fetches waited for */
+	struct scan_https *https;     /* owned: HTTPS fetches (MTA-STS policies) waited for */
 	size_t n_asked;		      /* questions asked so far (capped) */
 	int64_t started_ms;	      /* wall clock at start */
 	int deadline_hit;	      /* gathering was cut short */
@@ -184,6 +196,45 @@ static void scan_on_crl(const struct crl_fetch *c, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
 
+static void scan_on_https(const struct https_fetch *f, void *arg)
+{
+	struct scan_https *sh = arg;
+	struct scan *s = sh->scan;
+	if (sh->prev)
+		sh->prev->next = sh->next;
+	else
+		s->https = sh->next;
+	if (sh->next)
+		sh->next->prev = sh->prev;
+	free(sh->url);
+	free(sh->resolve);
+	free(sh);
+	evidence_https_copy(evidence_https_add(s->ev), f);
+	if (!s->finishing)
+		event_active(s->replan, EV_TIMEOUT, 0);
+}
+
+/* The MTA-STS policy, once the check says which and its host's addresses are in. */
+static void scan_want_https(struct scan *s)
+{
+	char url[DNAME_MAX + 48], pin[512];
+	if (mta_sts_policy_fetch_target(s->ev, url, sizeof url, pin, sizeof pin) <= 0 ||
+	    evidence_https_find(s->ev, url))
+		return;
+	for (struct scan_https *sh = s->https; sh; sh = sh->next)
+		if (strcmp(sh->url, url) == 0)
+			return;
+	struct scan_https *sh = xcalloc(1, sizeof *sh);
+	sh->scan = s;
+	sh->url = xstrdup(url);
+	sh->resolve = xstrdup(pin);
+	sh->next = s->https;
+	if (s->https)
+		s->https->prev = sh;
+	s->https = sh;
+	sh->wait = https_cache_want(engine_https(s->engine), url, pin, scan_on_https, sh);
+}
+
 /* SMTP probes for every (MX host, address) known and not yet probed or awaited, and the CRLs of
  * the chains recorded so far. Callbacks always come later, from the loop. */
 static void scan_want_transport(struct scan *s)
@@ -217,8 +268,9 @@ static void scan_want_transport(struct scan *s)
 		char pin[512];
 		/* Fetch once the host's addresses are in the evidence (x509's plan asks for them),
 		 * so that the fetch can use the scanner's resolver rather than the system's. */
+		int pinned = 0;
 		int pending = evidence_crl_find(s->ev, urls[i]) != NULL ||
-			      x509_crl_resolve(s->ev, urls[i], pin, sizeof pin) < 0;
+			      (pinned = x509_crl_resolve(s->ev, urls[i], pin, sizeof pin)) < 0;
 		for (struct scan_crl *sc = s->crls; sc && !pending; sc = sc->next)
 			pending = strcmp(sc->url, urls[i]) == 0;
 		if (pending) {
@@ -232,7 +284,10 @@ static void scan_want_transport(struct scan *s)
 		if (s->crls)
 			s->crls->prev = sc;
 		s->crls = sc;
-		sc->wait = crl_cache_want(engine_crls(s->engine), sc->url, scan_on_crl, sc);
+		/* Without a pin (an IP literal, or a host without addresses) http.c refuses any
+		 * name lookup, so the fetch fails rather than asking the system resolver. */
+		sc->wait = crl_cache_want(engine_crls(s->engine), sc->url, pinned > 0 ? pin : NULL,
+					  scan_on_crl, sc);
 	}
 }
 
@@ -267,9 +322,10 @@ again:
 	if (asked && s->lookups == NULL)
 		goto again; /* every answer came synchronously: plan on them */
 	scan_want_transport(s);
+	scan_want_https(s);
 	s->planning = 0;
 	/* Also when answers arrived synchronously: plan saw them all. */
-	if (s->lookups == NULL && s->probes == NULL && s->crls == NULL)
+	if (s->lookups == NULL && s->probes == NULL && s->crls == NULL && s->https == NULL)
 		scan_finish(s);
 }
 
@@ -301,6 +357,18 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 		c->url = sc->url;
 		c->error = xstrdup("scan deadline reached before the CRL arrived");
 		free(sc);
+	}
+	while (s->https) {
+		struct scan_https *sh = s->https;
+		s->https = sh->next;
+		https_cache_unwant(engine_https(s->engine), sh->wait);
+		/* Our limit, not the server's answer: the check says not testable. */
+		struct https_fetch *f = evidence_https_add(s->ev);
+		f->url = sh->url;
+		f->resolve = sh->resolve;
+		f->timed_out = 1;
+		f->error = xstrdup("scan deadline reached before the policy arrived");
+		free(sh);
 	}
 	scan_finish(s);
 }

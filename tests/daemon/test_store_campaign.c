@@ -315,7 +315,7 @@ static void test_claim_shares(void **state)
 			int rows = sc->pending[c] < 0 ? 5 : sc->pending[c];
 			assert_int_equal(store_begin(st), 0);
 			for (int i = 0; i < rows; i++) {
-				char dom[32];
+				char dom[64];
 				snprintf(dom, sizeof dom, "d%d.c%d.example", i, c);
 				assert_int_equal(store_enqueue_unique(st, ids[c], i, dom, dom), 1);
 			}

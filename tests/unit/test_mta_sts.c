@@ -1,6 +1,7 @@
 /* test_mta_sts.c — MTA-STS: the TXT record parser (RFC 8461 §3.1), the policy parser (§3.2:
- * fields, line endings, whitespace, limits, bytes), its JSON form, MX pattern matching (§4.1)
- * and the check's verdict and detail over recorded DNS answers. */
+ * fields, line endings, whitespace, limits, bytes), its JSON form, MX pattern matching (§4.1),
+ * the check's verdict and detail over recorded DNS answers and policy fetches (§3.3), MECSA's
+ * percentage, what the daemon is told to fetch, and the fetch's evidence JSON round trip. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "checks/evidence_json.h"
 #include "checks/mta_sts.h"
+#include "checks/mx.h"
+#include "testpki.h"
 
 /* ---- TXT record ---- */
 
@@ -407,11 +411,12 @@ static const struct verdict_case verdict_cases[] = {
 	{"error", DNS_STATUS_ERROR, {{NULL, 0}}, VERDICT_DNS_ERROR, "error", 0, 0, NULL},
 	{"unrelated only", DNS_STATUS_OK, {{"v=spf1 -all", 0}, {NULL, 0}}, VERDICT_ABSENT,
 	 "among 1 TXT", 0, 0, NULL},
-	{"valid", DNS_STATUS_OK, {{"v=STSv1; id=20160831085700Z;", 0}, {NULL, 0}}, VERDICT_PASS,
-	 "id 20160831085700Z", 1, 1, "20160831085700Z"},
+	/* A valid record alone: the policy host was never resolved, so nothing was fetched. */
+	{"valid", DNS_STATUS_OK, {{"v=STSv1; id=20160831085700Z;", 0}, {NULL, 0}},
+	 VERDICT_NOT_TESTABLE, "mta-sts.example.org was not resolved", 1, 1, "20160831085700Z"},
 	{"valid + unrelated", DNS_STATUS_OK,
 	 {{"v=spf1 -all", 0}, {"v=STSv1; id=abc", 0}, {"v=STSv10; id=1", 0}, {NULL, 0}},
-	 VERDICT_PASS, "id abc", 1, 1, "abc"},
+	 VERDICT_NOT_TESTABLE, "not resolved", 1, 1, "abc"},
 	{"two records", DNS_STATUS_OK, {{"v=STSv1; id=a", 0}, {"v=STSv1; id=b", 0}, {NULL, 0}},
 	 VERDICT_FAIL, "2 MTA-STS records", 2, 0, NULL},
 	{"bad id", DNS_STATUS_OK, {{"v=STSv1; id=2024-01-01", 0}, {NULL, 0}}, VERDICT_FAIL,
@@ -440,6 +445,7 @@ static void test_mta_sts_verdict_table(void **state)
 							     : strlen(c->txt[j].data));
 		}
 		struct result *res = result_new("example.org");
+		check_mx.evaluate(ev, res); /* mta_sts reads its verdict when no MX is known */
 		check_mta_sts.evaluate(ev, res);
 		const struct check_result *cr = &res->checks[CHECK_MTASTS];
 		if (cr->verdict.status != c->want)
@@ -463,16 +469,476 @@ static void test_mta_sts_verdict_table(void **state)
 				assert_true(json_is_null(id));
 			json_t *pol = json_object_get(d, "policy");
 			assert_non_null(pol);
-			assert_true(json_is_null(pol)); /* the HTTPS step comes later */
+			assert_true(json_is_null(pol)); /* nothing was fetched */
+			assert_true(json_is_null(json_object_get(d, "policy_fetch")));
+			assert_false(json_is_true(json_object_get(d, "policy_valid")));
 			char *dump = json_dumps(d, 0);
 			assert_non_null(dump);
 			free(dump);
 		}
 		/* MECSA support needs the policy: never set by the TXT check alone. */
 		assert_false(res->supported[MECSA_MTA_STS]);
+		assert_true(res->percent[MECSA_MTA_STS] == 0.0);
 		result_free(res);
 		evidence_free(ev);
 	}
+}
+
+/* ---- the policy fetch, the verdict, MECSA ---- */
+
+#define POLICY_BOTH                                                                                \
+	"version: STSv1\nmode: enforce\nmx: mx1.example.org\nmx: mx2.example.org\nmax_age: "       \
+	"86400\n"
+#define POLICY_TESTING                                                                             \
+	"version: STSv1\nmode: testing\nmx: mx1.example.org\nmx: mx2.example.org\nmax_age: "       \
+	"86400\n"
+#define POLICY_WILD "version: STSv1\r\nmode: enforce\r\nmx: *.example.org\r\nmax_age: 604800\r\n"
+#define POLICY_ONE "version: STSv1\nmode: enforce\nmx: mx1.example.org\nmax_age: 86400\n"
+#define POLICY_NONE "version: STSv1\nmode: none\nmax_age: 86400\n"
+#define POLICY_BAD "version: STSv1\nmode: enforcing\nmx: mx1.example.org\n"
+#define URL "https://mta-sts.example.org/.well-known/mta-sts.txt"
+
+enum x509_rows { X_NONE = 0, X_VALID, X_MX2_BAD };
+
+struct fetch_case {
+	const char *what;	   /* description */
+	enum dns_status host_a;	   /* A of mta-sts.example.org (AAAA: nodata, or the same failure);
+				      NOT_QUERIED: neither asked */
+	int fetched;		   /* an HTTPS fetch is recorded */
+	int ok;			   /* ... with a complete response */
+	long status;		   /* HTTP status */
+	const char *ctype;	   /* Content-Type, or NULL */
+	const char *redirect;	   /* Location, or NULL */
+	const char *body;	   /* body, or NULL */
+	const char *error;	   /* fetch error, or NULL */
+	int tls;		   /* tls_failure */
+	int timed_out;		   /* timed_out */
+	int truncated;		   /* body cut */
+	enum x509_rows x509;	   /* the x509 check's rows */
+	int mx2_reached;	   /* mx2's probe got a 220 */
+	enum verdict_status want;  /* verdict */
+	const char *reason;	   /* substring of the reason */
+	const char *mode;	   /* detail.mode, NULL for null */
+	int all;		   /* detail.all_mx_matched */
+	int deliverable;	   /* detail.deliverable: 1, 0, -1 for null */
+	double pct;		   /* MECSA percentage */
+	enum dns_status mx_lookup; /* the MX answer's status; NOT_QUERIED (0): OK, mx1 and mx2 */
+};
+
+static const struct fetch_case fetch_cases[] = {
+	/* clang-format off */
+	{"enforce, both MX", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_PASS,
+	 "mode enforce, every MX", "enforce", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"testing", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_TESTING, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_PASS,
+	 "mode testing", "testing", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"charset parameter, wildcard, CRLF", DNS_STATUS_OK,
+	 1, 1, 200, "Text/Plain; charset=utf-8", NULL, POLICY_WILD, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_PASS,
+	 "every MX", "enforce", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"one MX not listed", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_ONE, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "1 MX host(s) not in the policy: mx2.example.org", "enforce", 0, 1, 50.0,
+	 DNS_STATUS_NOT_QUERIED},
+	{"unlisted MX unreachable: MECSA ignores it", DNS_STATUS_OK,
+	 1, 1, 200, "text/plain", NULL, POLICY_ONE, NULL, 0, 0, 0, X_VALID, 0, VERDICT_FAIL,
+	 "not in the policy", "enforce", 0, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"mode none", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_NONE, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "policy mode none", "none", 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"syntax error", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_BAD, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "invalid policy: line 2: mode", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"404", DNS_STATUS_OK, 1, 1, 404, "text/html", NULL, "<html>not found</html>", NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "HTTP status 404", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"redirect not followed", DNS_STATUS_OK,
+	 1, 1, 301, "text/html", "https://elsewhere.example/.well-known/mta-sts.txt", "", NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "redirects (HTTP 301 to https://elsewhere.example/", NULL, 0, -1, 0.0,
+	 DNS_STATUS_NOT_QUERIED},
+	{"text/html: RFC fail, MECSA counts it", DNS_STATUS_OK,
+	 1, 1, 200, "text/html", NULL, POLICY_BOTH, NULL, 0, 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "text/html, not text/plain", "enforce", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"text/plainish", DNS_STATUS_OK, 1, 1, 200, "text/plainx", NULL, POLICY_BOTH, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "not text/plain", "enforce", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"no content type", DNS_STATUS_OK, 1, 1, 200, NULL, NULL, POLICY_BOTH, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "no Content-Type", "enforce", 1, 1, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"certificate for another name", DNS_STATUS_OK,
+	 1, 0, 0, NULL, NULL, NULL, "SSL: no alternative certificate subject name matches", 1,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "TLS or certificate failure at mta-sts.example.org", NULL, 0, -1, 0.0,
+	 DNS_STATUS_NOT_QUERIED},
+	{"timeout", DNS_STATUS_OK,
+	 1, 0, 0, NULL, NULL, NULL, "Operation timed out after 10000 ms", 0,
+	 1, 0, X_VALID, 1, VERDICT_NOT_TESTABLE,
+	 "timed out", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"connection refused", DNS_STATUS_OK,
+	 1, 0, 0, NULL, NULL, NULL, "Failed to connect to mta-sts.example.org port 443", 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "fetch " URL " failed: Failed to connect", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"too large", DNS_STATUS_OK,
+	 1, 0, 200, "text/plain", NULL, POLICY_BOTH, "body larger than 65536 bytes", 0,
+	 0, 1, X_VALID, 1, VERDICT_FAIL, "larger than", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"cut in the evidence", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0,
+	 0, 1, X_VALID, 1, VERDICT_FAIL,
+	 "larger than 65536", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"an MX certificate invalid: still a pass", DNS_STATUS_OK,
+	 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0, 0, 0, X_MX2_BAD, 1, VERDICT_PASS,
+	 "not PKIX-valid", "enforce", 1, 0, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"no x509 rows", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0,
+	 0, 0, X_NONE, 1, VERDICT_PASS, "every MX", "enforce", 1, 0, 100.0, DNS_STATUS_NOT_QUERIED},
+	{"host has addresses, not fetched", DNS_STATUS_OK, 0, 0, 0, NULL, NULL, NULL, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_NOT_TESTABLE,
+	 "was not fetched", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"host does not exist", DNS_STATUS_NXDOMAIN, 0, 0, 0, NULL, NULL, NULL, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "has no address (A nxdomain, AAAA nxdomain)", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"host lookup fails", DNS_STATUS_SERVFAIL, 0, 0, 0, NULL, NULL, NULL, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_DNS_ERROR,
+	 "mta-sts.example.org A: servfail", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"host not asked", DNS_STATUS_NOT_QUERIED, 0, 0, 0, NULL, NULL, NULL, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_NOT_TESTABLE,
+	 "was not resolved", NULL, 0, -1, 0.0, DNS_STATUS_NOT_QUERIED},
+	{"MX lookup timed out", DNS_STATUS_OK, 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0,
+	 0, 0, X_VALID, 1, VERDICT_DNS_ERROR,
+	 "valid policy, but no MX host to match: ", "enforce", 0, -1, 0.0, DNS_STATUS_TIMEOUT},
+	{"MX lookup: no such domain", DNS_STATUS_OK,
+	 1, 1, 200, "text/plain", NULL, POLICY_BOTH, NULL, 0, 0, 0, X_VALID, 1, VERDICT_FAIL,
+	 "no MX host to match the policy against", "enforce", 0, -1, 0.0, DNS_STATUS_NXDOMAIN},
+	/* clang-format on */
+};
+
+static char *opt_dup(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* example.org: a valid record, MX 10 mx1 (192.0.2.1) and 20 mx2 (192.0.2.2), both probed. */
+static struct evidence *fetch_evidence(const struct fetch_case *c)
+{
+	struct evidence *ev = evidence_new("example.org");
+	const char *txt[] = {"v=STSv1; id=20240101T0000;", NULL};
+	tp_answer(ev, "_mta-sts.example.org", DNS_TYPE_TXT, DNS_STATUS_OK, DNSSEC_SECURE, NULL);
+	struct dns_answer *a = evidence_dns_slot(ev, "_mta-sts.example.org", DNS_TYPE_TXT);
+	dns_answer_add(a, DNS_TYPE_TXT, NULL, txt[0], strlen(txt[0]));
+	const char *mx[] = {"10 mx1.example.org", "20 mx2.example.org", NULL};
+	const char *a1[] = {"192.0.2.1", NULL}, *a2[] = {"192.0.2.2", NULL};
+	if (c->mx_lookup == DNS_STATUS_NOT_QUERIED)
+		tp_answer(ev, "example.org", DNS_TYPE_MX, DNS_STATUS_OK, DNSSEC_SECURE, mx);
+	else
+		tp_answer(ev, "example.org", DNS_TYPE_MX, c->mx_lookup, DNSSEC_SECURE, NULL);
+	tp_answer(ev, "mx1.example.org", DNS_TYPE_A, DNS_STATUS_OK, DNSSEC_SECURE, a1);
+	tp_answer(ev, "mx2.example.org", DNS_TYPE_A, DNS_STATUS_OK, DNSSEC_SECURE, a2);
+	tp_probe_tls(ev, "mx1.example.org", "192.0.2.1", "TLSv1.3", NULL, 0);
+	struct smtp_probe *p = tp_probe_tls(ev, "mx2.example.org", "192.0.2.2", "TLSv1.3", NULL, 0);
+	if (!c->mx2_reached) {
+		p->banner_code = 0;
+		p->error = SMTP_ERR_TIMEOUT;
+	}
+	if (c->host_a != DNS_STATUS_NOT_QUERIED) {
+		const char *h[] = {"192.0.2.80", NULL};
+		tp_answer(ev, "mta-sts.example.org", DNS_TYPE_A, c->host_a, DNSSEC_SECURE,
+			  c->host_a == DNS_STATUS_OK ? h : NULL);
+		tp_answer(ev, "mta-sts.example.org", DNS_TYPE_AAAA,
+			  c->host_a == DNS_STATUS_OK ? DNS_STATUS_NODATA : c->host_a, DNSSEC_SECURE,
+			  NULL);
+	}
+	if (c->fetched) {
+		struct https_fetch *f = evidence_https_add(ev);
+		f->url = xstrdup(URL);
+		f->resolve = xstrdup("mta-sts.example.org:443:192.0.2.80");
+		f->ok = c->ok;
+		f->status = c->status;
+		f->content_type = opt_dup(c->ctype);
+		f->redirect = opt_dup(c->redirect);
+		f->error = opt_dup(c->error);
+		f->tls_failure = c->tls;
+		f->timed_out = c->timed_out;
+		f->truncated = c->truncated;
+		if (c->body) {
+			f->body = (unsigned char *)xstrdup(c->body);
+			f->len = strlen(c->body);
+		}
+	}
+	return ev;
+}
+
+static json_t *fetch_x509_row(const char *host, const char *addr, int valid)
+{
+	return json_pack("{s:s, s:s, s:b}", "host", host, "address", addr, "valid", valid);
+}
+
+static void test_mta_sts_fetch_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof fetch_cases / sizeof *fetch_cases; i++) {
+		const struct fetch_case *c = &fetch_cases[i];
+		struct evidence *ev = fetch_evidence(c);
+		struct result *res = result_new(ev->domain);
+		json_t *rows = json_array();
+		if (c->x509 != X_NONE) {
+			json_array_append_new(rows,
+					      fetch_x509_row("mx1.example.org", "192.0.2.1", 1));
+			json_array_append_new(rows, fetch_x509_row("MX2.example.org.", "192.0.2.2",
+								   c->x509 == X_VALID));
+		}
+		/* What the x509 check (earlier in the registry) leaves for mta_sts to read. */
+		result_set(res, CHECK_X509, json_pack("{s:o}", "addresses", rows), VERDICT_PASS,
+			   "set by the test");
+		check_mx.evaluate(ev, res); /* mta_sts reads its verdict when no MX is known */
+		check_mta_sts.evaluate(ev, res);
+		const struct check_result *cr = &res->checks[CHECK_MTASTS];
+		if (cr->verdict.status != c->want)
+			fail_msg("%s: verdict %s (%s), expected %s", c->what,
+				 verdict_status_name(cr->verdict.status), cr->verdict.reason,
+				 verdict_status_name(c->want));
+		if (strstr(cr->verdict.reason, c->reason) == NULL)
+			fail_msg("%s: reason '%s' lacks '%s'", c->what, cr->verdict.reason,
+				 c->reason);
+		json_t *d = cr->detail;
+		assert_non_null(d);
+		const char *mode = json_string_value(json_object_get(d, "mode"));
+		if (c->mode == NULL ? mode != NULL : mode == NULL || strcmp(mode, c->mode) != 0)
+			fail_msg("%s: mode %s, expected %s", c->what, mode ? mode : "null",
+				 c->mode ? c->mode : "null");
+		assert_int_equal(json_is_true(json_object_get(d, "all_mx_matched")), c->all);
+		json_t *dl = json_object_get(d, "deliverable");
+		int got = json_is_null(dl) ? -1 : json_is_true(dl);
+		if (got != c->deliverable)
+			fail_msg("%s: deliverable %d, expected %d", c->what, got, c->deliverable);
+		if (res->percent[MECSA_MTA_STS] != c->pct)
+			fail_msg("%s: MECSA percent %.1f, expected %.1f", c->what,
+				 res->percent[MECSA_MTA_STS], c->pct);
+		assert_int_equal(res->supported[MECSA_MTA_STS], c->pct >= 80.0);
+		json_t *pf = json_object_get(d, "policy_fetch");
+		if (c->fetched) {
+			assert_string_equal(json_string_value(json_object_get(pf, "url")), URL);
+			assert_int_equal(json_integer_value(json_object_get(pf, "status")),
+					 c->status);
+			assert_int_equal(json_is_true(json_object_get(pf, "tls_failure")), c->tls);
+			/* A policy object exactly when a whole 200 body was parsed. */
+			int parsed = c->ok && c->status == 200 && !c->truncated;
+			assert_int_equal(json_is_object(json_object_get(d, "policy")), parsed);
+		} else {
+			assert_true(json_is_null(pf));
+		}
+		if (c->mode && strcmp(c->mode, "none") != 0 &&
+		    c->mx_lookup == DNS_STATUS_NOT_QUERIED) {
+			json_t *m = json_object_get(d, "mx_matched");
+			assert_int_equal(json_array_size(m), 2);
+			assert_string_equal(
+			    json_string_value(json_object_get(json_array_get(m, 0), "host")),
+			    "mx1.example.org");
+			assert_true(json_is_true(json_object_get(json_array_get(m, 0), "matched")));
+		}
+		char *dump = json_dumps(d, 0);
+		assert_non_null(dump);
+		free(dump);
+		result_free(res);
+		evidence_free(ev);
+	}
+}
+
+/* The whole registry over one evidence: x509 runs before mta_sts, so deliverable is read from a
+ * real judgement (no certificate here: not deliverable), and scoring keeps the percentage. */
+static void test_mta_sts_registry_order(void **state)
+{
+	(void)state;
+	size_t x509 = check_registry_len, sts = check_registry_len;
+	for (size_t i = 0; i < check_registry_len; i++) {
+		if (check_registry[i]->id == CHECK_X509)
+			x509 = i;
+		if (check_registry[i]->id == CHECK_MTASTS)
+			sts = i;
+	}
+	assert_true(x509 < sts && sts < check_registry_len);
+	struct evidence *ev = fetch_evidence(&fetch_cases[0]);
+	struct result *res = result_new(ev->domain);
+	check_evaluate_all(ev, res);
+	const struct check_result *cr = &res->checks[CHECK_MTASTS];
+	assert_int_equal(cr->verdict.status, VERDICT_PASS);
+	assert_true(json_is_false(json_object_get(cr->detail, "deliverable")));
+	assert_true(res->percent[MECSA_MTA_STS] == 100.0);
+	result_free(res);
+	evidence_free(ev);
+}
+
+struct target_case {
+	const char *what;	 /* description */
+	const char *txt;	 /* the _mta-sts TXT record, NULL: none */
+	enum dns_status a, aaaa; /* answers for mta-sts.example.org; NOT_QUERIED: not in */
+	int want;		 /* mta_sts_policy_fetch_target's return */
+	const char *resolve;	 /* the pin when 1 */
+	size_t n_plan;		 /* questions plan asks */
+};
+
+static const struct target_case target_cases[] = {
+	{"no record", NULL, DNS_STATUS_NOT_QUERIED, DNS_STATUS_NOT_QUERIED, 0, NULL, 0},
+	{"bad record", "v=STSv1; id=a-b", DNS_STATUS_NOT_QUERIED, DNS_STATUS_NOT_QUERIED, 0, NULL, 0},
+	{"valid, host not asked", "v=STSv1; id=1", DNS_STATUS_NOT_QUERIED, DNS_STATUS_NOT_QUERIED, -1,
+	 NULL, 2},
+	{"only A in", "v=STSv1; id=1", DNS_STATUS_OK, DNS_STATUS_NOT_QUERIED, -1, NULL, 1},
+	{"both in", "v=STSv1; id=1", DNS_STATUS_OK, DNS_STATUS_OK, 1,
+	 "mta-sts.example.org:443:192.0.2.80,[2001:db8::80]", 0},
+	{"A only", "v=STSv1; id=1", DNS_STATUS_OK, DNS_STATUS_NODATA, 1,
+	 "mta-sts.example.org:443:192.0.2.80", 0},
+	{"no such host", "v=STSv1; id=1", DNS_STATUS_NXDOMAIN, DNS_STATUS_NXDOMAIN, 0, NULL, 0},
+	{"lookups failed", "v=STSv1; id=1", DNS_STATUS_SERVFAIL, DNS_STATUS_TIMEOUT, 0, NULL, 0},
+};
+
+static void test_mta_sts_fetch_target(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof target_cases / sizeof *target_cases; i++) {
+		const struct target_case *c = &target_cases[i];
+		struct evidence *ev = evidence_new("example.org");
+		struct dns_answer *a = evidence_dns_slot(ev, "_mta-sts.example.org", DNS_TYPE_TXT);
+		a->status = c->txt ? DNS_STATUS_OK : DNS_STATUS_NXDOMAIN;
+		if (c->txt)
+			dns_answer_add(a, DNS_TYPE_TXT, NULL, c->txt, strlen(c->txt));
+		const char *v4[] = {"192.0.2.80", NULL}, *v6[] = {"2001:db8::80", NULL};
+		if (c->a != DNS_STATUS_NOT_QUERIED)
+			tp_answer(ev, "mta-sts.example.org", DNS_TYPE_A, c->a, DNSSEC_SECURE,
+				  c->a == DNS_STATUS_OK ? v4 : NULL);
+		if (c->aaaa != DNS_STATUS_NOT_QUERIED)
+			tp_answer(ev, "mta-sts.example.org", DNS_TYPE_AAAA, c->aaaa, DNSSEC_SECURE,
+				  c->aaaa == DNS_STATUS_OK ? v6 : NULL);
+		char url[300] = "", pin[512] = "";
+		int r = mta_sts_policy_fetch_target(ev, url, sizeof url, pin, sizeof pin);
+		if (r != c->want)
+			fail_msg("%s: returned %d, expected %d", c->what, r, c->want);
+		if (r == 1) {
+			assert_string_equal(url, URL);
+			assert_string_equal(pin, c->resolve);
+		}
+		struct dns_question q[8];
+		size_t n = check_mta_sts.plan(ev, q, 8);
+		if (n != c->n_plan)
+			fail_msg("%s: plan asks %zu, expected %zu", c->what, n, c->n_plan);
+		for (size_t k = 0; k < n; k++) {
+			assert_string_equal(q[k].name, "mta-sts.example.org");
+			assert_true(q[k].type == DNS_TYPE_A || q[k].type == DNS_TYPE_AAAA);
+		}
+		evidence_free(ev);
+	}
+}
+
+/* The recorded fetch survives the evidence JSON: text bodies as text, others as hex; a stored
+ * fetch that is not one is refused. */
+static void test_mta_sts_fetch_json(void **state)
+{
+	(void)state;
+	struct evidence *ev = evidence_new("example.org");
+	struct https_fetch *f = evidence_https_add(ev);
+	f->url = xstrdup(URL);
+	f->resolve = xstrdup("mta-sts.example.org:443:192.0.2.80");
+	f->fetched_ms = 1700000000123LL;
+	f->ok = 1;
+	f->status = 200;
+	f->content_type = xstrdup("text/plain");
+	f->body = (unsigned char *)xstrdup(POLICY_WILD);
+	f->len = strlen(POLICY_WILD);
+	static const unsigned char bin[] = {'v', 0, 0xff, '\n'};
+	f = evidence_https_add(ev);
+	f->url = xstrdup("https://mta-sts.example.net/.well-known/mta-sts.txt");
+	f->ok = 1;
+	f->status = 301;
+	f->redirect = xstrdup("https://elsewhere.example/");
+	f->body = xcalloc(1, sizeof bin + 1);
+	memcpy(f->body, bin, sizeof bin);
+	f->len = sizeof bin;
+	f->truncated = 1;
+	f = evidence_https_add(ev);
+	f->url = xstrdup("https://mta-sts.example.com/.well-known/mta-sts.txt");
+	f->error = xstrdup("Operation timed out");
+	f->timed_out = 1;
+	f->tls_failure = 1;
+
+	json_t *j = evidence_to_json(ev);
+	json_t *arr = json_object_get(j, "https");
+	assert_int_equal(json_array_size(arr), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "body")),
+			    POLICY_WILD);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 1), "body_hex")),
+			    "7600ff0a");
+	assert_null(json_object_get(json_array_get(arr, 2), "body"));
+	char err[128] = "";
+	struct evidence *back = evidence_from_json(j, err, sizeof err);
+	if (back == NULL)
+		fail_msg("refused: %s", err);
+	json_t *j2 = evidence_to_json(back);
+	assert_true(json_equal(j, j2));
+	const struct https_fetch *b = evidence_https_find(back, URL);
+	assert_non_null(b);
+	assert_int_equal(b->len, strlen(POLICY_WILD));
+	assert_memory_equal(b->body, POLICY_WILD, b->len);
+	assert_string_equal(b->resolve, "mta-sts.example.org:443:192.0.2.80");
+	b = evidence_https_find(back, "https://mta-sts.example.net/.well-known/mta-sts.txt");
+	assert_int_equal(b->len, sizeof bin);
+	assert_memory_equal(b->body, bin, sizeof bin);
+	assert_int_equal(b->truncated, 1);
+	assert_string_equal(b->redirect, "https://elsewhere.example/");
+	b = evidence_https_find(back, "https://mta-sts.example.com/.well-known/mta-sts.txt");
+	assert_null(b->body);
+	assert_int_equal(b->timed_out, 1);
+	assert_int_equal(b->tls_failure, 1);
+	assert_null(evidence_https_find(back, "https://nowhere.example/"));
+
+	/* The verdict is the same after the trip (the policy is what was stored). */
+	struct result *r1 = result_new("example.org"), *r2 = result_new("example.org");
+	check_mta_sts.evaluate(ev, r1);
+	check_mta_sts.evaluate(back, r2);
+	assert_int_equal(r1->checks[CHECK_MTASTS].verdict.status,
+			 r2->checks[CHECK_MTASTS].verdict.status);
+	result_free(r1);
+	result_free(r2);
+
+	static const char *const bad[] = {
+	    "{\"version\":1,\"domain\":\"example.org\",\"dns\":[],\"https\":[{\"status\":200}]}",
+	    "{\"version\":1,\"domain\":\"example.org\",\"dns\":[],\"https\":[{\"url\":\"u\","
+	    "\"body_hex\":\"abc\"}]}",
+	    "{\"version\":1,\"domain\":\"example.org\",\"dns\":[],\"https\":[{\"url\":\"u\","
+	    "\"body_hex\":\"zz\"}]}",
+	    "{\"version\":1,\"domain\":\"example.org\",\"dns\":[],\"https\":[7]}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		json_t *jb = json_loads(bad[i], 0, NULL);
+		assert_non_null(jb);
+		err[0] = '\0';
+		struct evidence *e = evidence_from_json(jb, err, sizeof err);
+		if (e != NULL)
+			fail_msg("bad #%zu accepted", i);
+		assert_non_null(strstr(err, "HTTPS fetch"));
+		json_decref(jb);
+	}
+	json_decref(j);
+	json_decref(j2);
+	evidence_free(back);
+	evidence_free(ev);
+}
+
+/* A body over the evidence cap is cut and marked when copied in; a copy is deep. */
+static void test_mta_sts_fetch_copy(void **state)
+{
+	(void)state;
+	struct https_fetch src = {0}, dst;
+	src.url = xstrdup(URL);
+	src.len = EVIDENCE_HTTPS_BODY_MAX + 10;
+	src.body = xcalloc(1, src.len + 1);
+	memset(src.body, 'a', src.len);
+	src.content_type = xstrdup("text/plain");
+	evidence_https_copy(&dst, &src);
+	assert_int_equal(dst.len, EVIDENCE_HTTPS_BODY_MAX);
+	assert_int_equal(dst.truncated, 1);
+	assert_int_equal(dst.body[dst.len], '\0');
+	assert_ptr_not_equal(dst.url, src.url);
+	assert_string_equal(dst.content_type, "text/plain");
+	assert_null(dst.redirect);
+	evidence_https_clear(&src);
+	evidence_https_clear(&dst);
+	evidence_https_clear(NULL);
+	assert_null(dst.body);
 }
 
 static void test_mta_sts_plan(void **state)
@@ -500,6 +966,11 @@ int main(void)
 		cmocka_unit_test(test_mta_sts_policy_json),
 		cmocka_unit_test(test_mta_sts_mx_match_table),
 		cmocka_unit_test(test_mta_sts_verdict_table),
+		cmocka_unit_test(test_mta_sts_fetch_table),
+		cmocka_unit_test(test_mta_sts_registry_order),
+		cmocka_unit_test(test_mta_sts_fetch_target),
+		cmocka_unit_test(test_mta_sts_fetch_json),
+		cmocka_unit_test(test_mta_sts_fetch_copy),
 		cmocka_unit_test(test_mta_sts_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
