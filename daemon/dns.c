@@ -33,7 +33,12 @@ struct dns_request {
 	const char *cancel_why;	     /* static: reason given to dns_cancel */
 	char name[DNAME_MAX];	     /* the question */
 	uint16_t type;		     /* its type */
+	int attempts;		     /* queries sent for this question */
 };
+
+/* getdns' stub sends a UDP query once and waits out the timeout: one lost datagram would be a
+ * "timeout" verdict. Ask again before reporting it. */
+#define DNS_ATTEMPTS 2
 
 static int dns_fail(char *err, size_t errlen, const char *what, getdns_return_t r)
 {
@@ -404,6 +409,17 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	(void)tid;
 	struct dns_request *req = userarg;
 	struct dns *d = req->dns;
+	uint32_t rstatus = 0;
+	if (type == GETDNS_CALLBACK_COMPLETE)
+		getdns_dict_get_int(response, "status", &rstatus);
+	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) &&
+	    req->attempts < DNS_ATTEMPTS &&
+	    getdns_general(d->ctx, req->name, req->type, d->ext, req, &req->id,
+			   dns_on_response) == GETDNS_RETURN_GOOD) {
+		req->attempts++;
+		getdns_dict_destroy(response);
+		return;
+	}
 	struct dns_answer a = {0};
 	a.qname = xstrdup(req->name);
 	a.qtype = req->type;
@@ -458,6 +474,7 @@ struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, d
 	req->type = type;
 	dname_canonical(name, req->name, sizeof req->name);
 	d->started++;
+	req->attempts = 1;
 	getdns_return_t r = getdns_general(d->ctx, req->name, type, d->ext, req, &req->id,
 					   dns_on_response);
 	if (r != GETDNS_RETURN_GOOD) {
