@@ -370,11 +370,20 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 		else
 			free(c);
 	}
+	uint32_t tc = 0;
+	getdns_dict_get_int(reply, "/header/tc", &tc);
 	switch (rcode) {
 	case 0: a->status = a->n_rr ? DNS_STATUS_OK : DNS_STATUS_NODATA; break;
 	case 3: a->status = DNS_STATUS_NXDOMAIN; break;
 	case 2: a->status = DNS_STATUS_SERVFAIL; break;
 	default: a->status = DNS_STATUS_REFUSED; break;
+	}
+	if (tc && rcode == 0) {
+		/* A truncated reply that no retry over TCP replaced: the RRset is incomplete or
+		 * missing, which is neither "no record" nor an answer. */
+		a->status = DNS_STATUS_ERROR;
+		free(a->why);
+		a->why = xstrdup("truncated answer (TC) and no complete answer over TCP");
 	}
 	if (d->trust_upstream) {
 		int bogus = 0;
