@@ -45,12 +45,39 @@ time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p)
 
 /* ---- small helpers ---- */
 
+/* Decoding is OpenSSL 3's most expensive step here (a provider decoder per public key), and
+ * the same chains come back for every domain of a hosting operator (the probe cache) and for
+ * every planning round: decoded certificates are kept by the SHA-256 of their DER. The cache
+ * does not change any answer; it is bounded (X509_MEMO_SLOTS, direct-mapped). */
+#define X509_MEMO_SLOTS 4096
+struct x509_memo {
+	unsigned char sha[32]; /* SHA-256 of the DER */
+	X509 *x;	       /* owned (one reference) */
+};
+static struct x509_memo x509_memo[X509_MEMO_SLOTS];
+
 static X509 *x509_decode(const struct smtp_cert *c)
 {
 	const unsigned char *p = c->der;
 	if (c->len == 0 || c->len > 1024 * 1024)
 		return NULL;
+	unsigned char sha[32];
+	unsigned int shalen = 0;
+	if (!EVP_Digest(c->der, c->len, sha, &shalen, EVP_sha256(), NULL) || shalen != 32)
+		return d2i_X509(NULL, &p, (long)c->len);
+	size_t slot = ((size_t)sha[0] << 8 | sha[1]) % X509_MEMO_SLOTS;
+	struct x509_memo *m = &x509_memo[slot];
+	if (m->x && memcmp(m->sha, sha, 32) == 0) {
+		X509_up_ref(m->x);
+		return m->x;
+	}
 	X509 *x = d2i_X509(NULL, &p, (long)c->len);
+	if (x == NULL)
+		return NULL;
+	X509_free(m->x);
+	memcpy(m->sha, sha, 32);
+	m->x = x;
+	X509_up_ref(x);
 	return x;
 }
 

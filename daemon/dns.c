@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/dname.h"
 #include "common/log.h"
@@ -23,6 +24,9 @@ struct dns {
 	int trust_upstream;	  /* 1: DNSSEC status from the AD bit / EDE of the resolver */
 	uint64_t started;	  /* queries started */
 	uint64_t answered;	  /* callbacks run */
+	size_t outstanding;	  /* lookups handed to getdns and not yet answered */
+	size_t max_outstanding;	  /* more wait in the queue (getdns: one socket per query) */
+	struct dns_request *queue_head, *queue_tail; /* borrowed: lookups waiting their turn */
 };
 
 struct dns_request {
@@ -34,6 +38,8 @@ struct dns_request {
 	char name[DNAME_MAX];	     /* the question */
 	uint16_t type;		     /* its type */
 	int attempts;		     /* queries sent for this question */
+	struct dns_request *next;    /* in the queue */
+	int queued;		     /* waiting in the queue, not yet given to getdns */
 };
 
 /* getdns' stub sends a UDP query once and waits out the timeout: one lost datagram would be a
@@ -155,6 +161,24 @@ struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err
 		free(d);
 		return NULL;
 	}
+	/* getdns opens one socket per query in flight (and libunbound drops what exceeds its
+	 * request list): beyond the descriptors we have, queries fail or the stub recurses
+	 * until the stack ends. Raise the soft limit and keep the rest queued here. */
+	struct rlimit rl;
+	size_t fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY ? 65536 : (size_t)rl.rlim_cur;
+	}
+	d->max_outstanding = fds > 2048 ? (fds - 1024) / 2 : 512;
+	if (d->max_outstanding > 4096)
+		d->max_outstanding = 4096;
+	if (cfg->dns_mode != CONFIG_DNS_STUB && d->max_outstanding > 1000)
+		d->max_outstanding = 1000; /* libunbound's request list */
 	if (dns_configure(d, cfg, err, errlen) < 0) {
 		dns_free(d);
 		return NULL;
@@ -172,6 +196,8 @@ void dns_free(struct dns *d)
 {
 	if (d == NULL)
 		return;
+	while (d->queue_head)
+		dns_cancel(d, d->queue_head, "shutting down");
 	if (d->ctx)
 		getdns_context_destroy(d->ctx); /* runs the callbacks of what is in flight */
 	getdns_dict_destroy(d->ext);
@@ -412,6 +438,55 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 }
 
 static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
+			    getdns_dict *response, void *userarg, getdns_transaction_t tid);
+
+static int dns_start(struct dns *d, struct dns_request *req)
+{
+	d->outstanding++;
+	getdns_return_t r = getdns_general(d->ctx, req->name, req->type, d->ext, req, &req->id,
+					   dns_on_response);
+	if (r != GETDNS_RETURN_GOOD) {
+		d->outstanding--;
+		log_debug("dns: %s/%u not started: %s", req->name, req->type,
+			  getdns_get_errorstr_by_id(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer a lookup that never reached getdns (cancelled in the queue, or not startable). */
+static void dns_answer_unsent(struct dns_request *req, enum dns_status status, const char *why)
+{
+	struct dns_answer a = {0};
+	a.qname = xstrdup(req->name);
+	a.qtype = req->type;
+	a.rcode = -1;
+	a.status = status;
+	a.why = xstrdup(why);
+	req->dns->answered++;
+	dns_done_fn *cb = req->cb;
+	void *arg = req->arg;
+	free(req);
+	cb(&a, arg);
+	dns_answer_clear(&a);
+}
+
+/* Hand queued lookups to getdns while there is room (after every answer). */
+static void dns_start_queued(struct dns *d)
+{
+	while (d->queue_head && d->outstanding < d->max_outstanding) {
+		struct dns_request *req = d->queue_head;
+		d->queue_head = req->next;
+		if (d->queue_head == NULL)
+			d->queue_tail = NULL;
+		req->next = NULL;
+		req->queued = 0;
+		if (dns_start(d, req) < 0)
+			dns_answer_unsent(req, DNS_STATUS_ERROR, "query could not be started");
+	}
+}
+
+static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 			    getdns_dict *response, void *userarg, getdns_transaction_t tid)
 {
 	(void)ctx;
@@ -469,8 +544,10 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	dns_done_fn *cb = req->cb;
 	void *arg = req->arg;
 	free(req);
+	d->outstanding--;
 	cb(&a, arg);
 	dns_answer_clear(&a);
+	dns_start_queued(d);
 }
 
 struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, dns_done_fn *cb,
@@ -484,11 +561,16 @@ struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, d
 	dname_canonical(name, req->name, sizeof req->name);
 	d->started++;
 	req->attempts = 1;
-	getdns_return_t r = getdns_general(d->ctx, req->name, type, d->ext, req, &req->id,
-					   dns_on_response);
-	if (r != GETDNS_RETURN_GOOD) {
-		log_debug("dns: %s/%u not started: %s", req->name, type,
-			  getdns_get_errorstr_by_id(r));
+	if (d->outstanding >= d->max_outstanding || d->queue_head) {
+		req->queued = 1;
+		if (d->queue_tail)
+			d->queue_tail->next = req;
+		else
+			d->queue_head = req;
+		d->queue_tail = req;
+		return req;
+	}
+	if (dns_start(d, req) < 0) {
 		free(req);
 		return NULL;
 	}
@@ -497,6 +579,20 @@ struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, d
 
 void dns_cancel(struct dns *d, struct dns_request *req, const char *why)
 {
+	if (req->queued) {
+		struct dns_request **pp = &d->queue_head, *prev = NULL;
+		while (*pp && *pp != req) {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+		if (*pp) {
+			*pp = req->next;
+			if (d->queue_tail == req)
+				d->queue_tail = prev;
+		}
+		dns_answer_unsent(req, DNS_STATUS_TIMEOUT, why ? why : "cancelled");
+		return;
+	}
 	req->cancel_why = why;
 	getdns_cancel_callback(d->ctx, req->id);
 }

@@ -76,6 +76,7 @@ struct scan {
 	int finishing;		      /* evaluation under way: ignore further callbacks */
 	int planning;		      /* inside scan_plan: answers arriving synchronously wait */
 	struct scan_lookup *asking;   /* the lookup being started; NULL once answered */
+	size_t crl_smtp_seen;	      /* ev->n_smtp when the CRL URLs were last listed */
 };
 
 static int64_t scan_now_ms(void)
@@ -262,6 +263,11 @@ static void scan_want_transport(struct scan *s)
 		sp->wait = probe_cache_want(engine_probes(s->engine), t[i].host, t[i].address,
 					    cfg->smtp_port, scan_on_probe, sp);
 	}
+	/* Listing CRL URLs decodes every recorded certificate (costly with OpenSSL 3): only
+	 * when a probe result arrived since the last listing. */
+	if (s->ev->n_smtp == s->crl_smtp_seen)
+		return;
+	s->crl_smtp_seen = s->ev->n_smtp;
 	char *urls[X509_CRL_URLS_MAX];
 	n = x509_crl_urls(s->ev, urls, X509_CRL_URLS_MAX);
 	for (size_t i = 0; i < n; i++) {

@@ -577,6 +577,7 @@ UNBOUND_CONF = """server:
     so-rcvbuf: 4m
     so-sndbuf: 4m
     num-queries-per-thread: 4096
+    wait-limit: 0
     access-control: 127.0.0.0/8 allow
     access-control: ::1 allow
     root-hints: "{run}/root.hints"
