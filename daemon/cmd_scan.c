@@ -198,8 +198,10 @@ static int scan_parse_args(int argc, char **argv, struct scan_args *a)
 int cli_load_config(struct config *cfg, const char *path)
 {
 	char err[512];
-	config_init_defaults(cfg);
-	if (path && config_load(cfg, path, err, sizeof err) < 0) {
+	/* config_load starts from the defaults itself and overwrites cfg without freeing it. */
+	if (path == NULL)
+		config_init_defaults(cfg);
+	else if (config_load(cfg, path, err, sizeof err) < 0) {
 		fprintf(stderr, "mxsurvey: %s\n", err);
 		return -1;
 	}
