@@ -77,6 +77,8 @@ struct scan {
 	int planning;		      /* inside scan_plan: answers arriving synchronously wait */
 	struct scan_lookup *asking;   /* the lookup being started; NULL once answered */
 	size_t crl_smtp_seen;	      /* ev->n_smtp when the CRL URLs were last listed */
+	char *crl_urls[X509_CRL_URLS_MAX]; /* owned: CRL URLs of the recorded chains */
+	size_t n_crl_urls;	      /* entries in crl_urls */
 };
 
 static int64_t scan_now_ms(void)
@@ -264,28 +266,29 @@ static void scan_want_transport(struct scan *s)
 					    cfg->smtp_port, scan_on_probe, sp);
 	}
 	/* Listing CRL URLs decodes every recorded certificate (costly with OpenSSL 3): only
-	 * when a probe result arrived since the last listing. */
-	if (s->ev->n_smtp == s->crl_smtp_seen)
-		return;
-	s->crl_smtp_seen = s->ev->n_smtp;
-	char *urls[X509_CRL_URLS_MAX];
-	n = x509_crl_urls(s->ev, urls, X509_CRL_URLS_MAX);
-	for (size_t i = 0; i < n; i++) {
+	 * when a probe result arrived since the last listing. Which of them can be fetched is
+	 * decided every time, as the CRL hosts' addresses arrive. */
+	if (s->ev->n_smtp != s->crl_smtp_seen) {
+		s->crl_smtp_seen = s->ev->n_smtp;
+		for (size_t i = 0; i < s->n_crl_urls; i++)
+			free(s->crl_urls[i]);
+		s->n_crl_urls = x509_crl_urls(s->ev, s->crl_urls, X509_CRL_URLS_MAX);
+	}
+	for (size_t i = 0; i < s->n_crl_urls; i++) {
+		const char *url = s->crl_urls[i];
 		char pin[512];
 		/* Fetch once the host's addresses are in the evidence (x509's plan asks for them),
 		 * so that the fetch can use the scanner's resolver rather than the system's. */
 		int pinned = 0;
-		int pending = evidence_crl_find(s->ev, urls[i]) != NULL ||
-			      (pinned = x509_crl_resolve(s->ev, urls[i], pin, sizeof pin)) < 0;
+		int pending = evidence_crl_find(s->ev, url) != NULL ||
+			      (pinned = x509_crl_resolve(s->ev, url, pin, sizeof pin)) < 0;
 		for (struct scan_crl *sc = s->crls; sc && !pending; sc = sc->next)
-			pending = strcmp(sc->url, urls[i]) == 0;
-		if (pending) {
-			free(urls[i]);
+			pending = strcmp(sc->url, url) == 0;
+		if (pending)
 			continue;
-		}
 		struct scan_crl *sc = xcalloc(1, sizeof *sc);
 		sc->scan = s;
-		sc->url = urls[i];
+		sc->url = xstrdup(url);
 		sc->next = s->crls;
 		if (s->crls)
 			s->crls->prev = sc;
@@ -385,6 +388,8 @@ static void scan_free(struct scan *s)
 		event_free(s->deadline);
 	if (s->replan)
 		event_free(s->replan);
+	for (size_t i = 0; i < s->n_crl_urls; i++)
+		free(s->crl_urls[i]);
 	evidence_free(s->ev);
 	store_job_clear(&s->job);
 	free(s);
