@@ -694,53 +694,16 @@ static int config_fail(struct config_loader *ld, yaml_mark_t mark, const char *f
 
 static int config_fail(struct config_loader *ld, yaml_mark_t mark, const char *fmt, ...)
 {
-	if (ld->errlen == 0)
-		return -1;
-	int n =
-	    snprintf(ld->err, ld->errlen, "%s:%zu:%zu: ", ld->path, mark.line + 1, mark.column + 1);
-	if (n >= 0 && (size_t)n < ld->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	yamlfile_verror(ld->err, ld->errlen, ld->path, mark, fmt, ap);
+	va_end(ap);
 	return -1;
-}
-
-static const char *config_node_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a scalar";
-	}
-}
-
-static bool config_node_is_null(const yaml_node_t *node)
-{
-	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *s = (const char *)node->data.scalar.value;
-	return node->data.scalar.length == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
-}
-
-/* The document API gives every untagged node its default tag; anything else was written
- * explicitly (!!int, !foo) and has no meaning in this file. */
-static bool config_node_tag_ok(const yaml_node_t *node)
-{
-	const char *want = node->type == YAML_SCALAR_NODE     ? YAML_DEFAULT_SCALAR_TAG
-			   : node->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
-							      : YAML_DEFAULT_MAPPING_TAG;
-	return node->tag == NULL || strcmp((const char *)node->tag, want) == 0;
 }
 
 static int config_check_node(struct config_loader *ld, const yaml_node_t *node)
 {
-	if (!config_node_tag_ok(node))
+	if (!yamlfile_node_tag_ok(node))
 		return config_fail(ld, node->start_mark, "YAML tag '%s' is not supported here",
 				   (const char *)node->tag);
 	return 0;
@@ -752,7 +715,7 @@ static struct config_scalar config_node_scalar(const yaml_node_t *node)
 	    .text = (const char *)node->data.scalar.value,
 	    .len = node->data.scalar.length,
 	    .plain = node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
-	    .null = config_node_is_null(node),
+	    .null = yamlfile_node_is_null(node),
 	};
 	return sc;
 }
@@ -770,11 +733,11 @@ static int config_load_list(struct config_loader *ld, const struct config_opt *o
 			continue;
 		if (config_check_node(ld, item) < 0)
 			goto fail;
-		if (item->type != YAML_SCALAR_NODE || config_node_is_null(item)) {
+		if (item->type != YAML_SCALAR_NODE || yamlfile_node_is_null(item)) {
 			config_fail(
 			    ld, item->start_mark, "%s.%s: list entries must be strings, got %s",
 			    opt->section, opt->key,
-			    item->type == YAML_SCALAR_NODE ? "nothing" : config_node_kind(item));
+			    item->type == YAML_SCALAR_NODE ? "nothing" : yamlfile_node_kind(item));
 			goto fail;
 		}
 		const char *text = (const char *)item->data.scalar.value;
@@ -806,14 +769,14 @@ static int config_load_value(struct config_loader *ld, const struct config_opt *
 	if (node->type == YAML_SEQUENCE_NODE && opt->type == CONFIG_T_LIST)
 		return config_load_list(ld, opt, node);
 	if (node->type == YAML_SCALAR_NODE && opt->type == CONFIG_T_LIST &&
-	    config_node_is_null(node)) {
+	    yamlfile_node_is_null(node)) {
 		struct config_strlist empty = {0};
 		config_set_list(ld->cfg, opt, &empty);
 		return 0;
 	}
 	if (node->type != YAML_SCALAR_NODE || opt->type == CONFIG_T_LIST)
 		return config_fail(ld, node->start_mark, "%s.%s: expected %s, got %s", opt->section,
-				   opt->key, config_type_name(opt), config_node_kind(node));
+				   opt->key, config_type_name(opt), yamlfile_node_kind(node));
 	struct config_scalar sc = config_node_scalar(node);
 	if (config_set_scalar(ld->cfg, opt, &sc, why, sizeof why) < 0)
 		return config_fail(ld, node->start_mark, "%s.%s: %s", opt->section, opt->key, why);
@@ -823,11 +786,11 @@ static int config_load_value(struct config_loader *ld, const struct config_opt *
 /* A mapping key must be a plain or quoted string; returns it, or NULL after failing. */
 static const char *config_key_text(struct config_loader *ld, const yaml_node_t *key)
 {
-	if (key->type != YAML_SCALAR_NODE || !config_node_tag_ok(key) ||
+	if (key->type != YAML_SCALAR_NODE || !yamlfile_node_tag_ok(key) ||
 	    strlen((const char *)key->data.scalar.value) != key->data.scalar.length) {
 		config_fail(ld, key->start_mark, "keys must be strings, got %s",
 			    key->type == YAML_SCALAR_NODE ? "a tagged or binary scalar"
-							  : config_node_kind(key));
+							  : yamlfile_node_kind(key));
 		return NULL;
 	}
 	return (const char *)key->data.scalar.value;
@@ -838,11 +801,11 @@ static int config_load_section(struct config_loader *ld, const char *section,
 {
 	if (config_check_node(ld, node) < 0)
 		return -1;
-	if (config_node_is_null(node)) /* "dns:" with nothing under it */
+	if (yamlfile_node_is_null(node)) /* "dns:" with nothing under it */
 		return 0;
 	if (node->type != YAML_MAPPING_NODE)
 		return config_fail(ld, node->start_mark, "section '%s' must be a mapping, got %s",
-				   section, config_node_kind(node));
+				   section, yamlfile_node_kind(node));
 	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
@@ -876,13 +839,13 @@ static int config_load_root(struct config_loader *ld, const yaml_node_t *root)
 	bool seen[CONFIG_NSECTIONS] = {false};
 	if (config_check_node(ld, root) < 0)
 		return -1;
-	if (config_node_is_null(root)) /* a file of comments only */
+	if (yamlfile_node_is_null(root)) /* a file of comments only */
 		return 0;
 	if (root->type != YAML_MAPPING_NODE)
 		return config_fail(ld, root->start_mark,
 				   "the top level must be a mapping of sections (log, scan, dns, "
 				   "store, tls, http, limits, scoring), got %s",
-				   config_node_kind(root));
+				   yamlfile_node_kind(root));
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);

@@ -37,47 +37,17 @@ static int scoring_fail(struct scoring_loader *ld, yaml_mark_t mark, const char 
 
 static int scoring_fail(struct scoring_loader *ld, yaml_mark_t mark, const char *fmt, ...)
 {
-	if (ld->errlen == 0)
-		return -1;
-	int n = snprintf(ld->err, ld->errlen, "%s:%zu:%zu: ", ld->path, mark.line + 1,
-			 mark.column + 1);
-	if (n >= 0 && (size_t)n < ld->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	yamlfile_verror(ld->err, ld->errlen, ld->path, mark, fmt, ap);
+	va_end(ap);
 	return -1;
-}
-
-static const char *scoring_node_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a scalar";
-	}
-}
-
-static bool scoring_node_is_null(const yaml_node_t *node)
-{
-	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	const char *s = (const char *)node->data.scalar.value;
-	return node->data.scalar.length == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
 /* Untagged nodes carry their default tag; an explicit one (!!int, !foo) means nothing here. */
 static int scoring_check_tag(struct scoring_loader *ld, const yaml_node_t *node)
 {
-	const char *want = node->type == YAML_SCALAR_NODE     ? YAML_DEFAULT_SCALAR_TAG
-			   : node->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
-							      : YAML_DEFAULT_MAPPING_TAG;
-	if (node->tag != NULL && strcmp((const char *)node->tag, want) != 0)
+	if (!yamlfile_node_tag_ok(node))
 		return scoring_fail(ld, node->start_mark, "YAML tag '%s' is not supported here",
 				    (const char *)node->tag);
 	return 0;
@@ -89,9 +59,9 @@ static const char *scoring_scalar(struct scoring_loader *ld, const yaml_node_t *
 {
 	if (scoring_check_tag(ld, node) < 0)
 		return NULL;
-	if (node->type != YAML_SCALAR_NODE || scoring_node_is_null(node)) {
+	if (node->type != YAML_SCALAR_NODE || yamlfile_node_is_null(node)) {
 		scoring_fail(ld, node->start_mark, "%s: expected a value, got %s", what,
-			     node->type == YAML_SCALAR_NODE ? "nothing" : scoring_node_kind(node));
+			     node->type == YAML_SCALAR_NODE ? "nothing" : yamlfile_node_kind(node));
 		return NULL;
 	}
 	const char *s = (const char *)node->data.scalar.value;
@@ -111,7 +81,7 @@ static int scoring_keys(struct scoring_loader *ld, const yaml_node_t *map, const
 		return -1;
 	if (map->type != YAML_MAPPING_NODE)
 		return scoring_fail(ld, map->start_mark, "%s: expected a mapping (%s), got %s",
-				    where, expected, scoring_node_kind(map));
+				    where, expected, yamlfile_node_kind(map));
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
@@ -191,11 +161,11 @@ static int scoring_list(struct scoring_loader *ld, const yaml_node_t *node, cons
 	*start = *top = NULL;
 	if (scoring_check_tag(ld, node) < 0)
 		return -1;
-	if (scoring_node_is_null(node))
+	if (yamlfile_node_is_null(node))
 		return 0;
 	if (node->type != YAML_SEQUENCE_NODE)
 		return scoring_fail(ld, node->start_mark, "%s: expected %s, got %s", where,
-				    expected, scoring_node_kind(node));
+				    expected, yamlfile_node_kind(node));
 	*start = node->data.sequence.items.start;
 	*top = node->data.sequence.items.top;
 	return 0;
@@ -263,8 +233,8 @@ static int scoring_load_combo(struct scoring_loader *ld, enum mecsa_category c, 
 	if (node->type != YAML_SEQUENCE_NODE)
 		return scoring_fail(ld, node->start_mark,
 				    "%s: a combination is a list of protocols, got %s", where,
-				    scoring_node_is_null(node) ? "nothing"
-							       : scoring_node_kind(node));
+				    yamlfile_node_is_null(node) ? "nothing"
+							       : yamlfile_node_kind(node));
 	for (yaml_node_item_t *it = node->data.sequence.items.start;
 	     it < node->data.sequence.items.top; it++) {
 		yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
@@ -319,13 +289,13 @@ static int scoring_load_scores(struct scoring_loader *ld, enum mecsa_category c,
 	snprintf(where, sizeof where, "%s.scores", mecsa_category_name(c));
 	if (scoring_check_tag(ld, node) < 0)
 		return -1;
-	if (scoring_node_is_null(node))
+	if (yamlfile_node_is_null(node))
 		return 0;
 	if (node->type != YAML_MAPPING_NODE)
 		return scoring_fail(ld, node->start_mark,
 				    "%s: expected a mapping of scores (0..10) to lists of "
 				    "combinations, got %s",
-				    where, scoring_node_kind(node));
+				    where, yamlfile_node_kind(node));
 	for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
 	     p < node->data.mapping.pairs.top; p++) {
 		yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
@@ -440,7 +410,7 @@ static int scoring_parse(struct scoring_loader *ld, const char *buf, size_t len)
 	}
 	ld->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root == NULL || scoring_node_is_null(root)) {
+	if (root == NULL || yamlfile_node_is_null(root)) {
 		yaml_mark_t start = {0, 0, 0};
 		scoring_fail(ld, start,
 			     "empty scoring table (expected mode, threshold, categories)");

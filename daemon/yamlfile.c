@@ -64,3 +64,43 @@ yaml_mark_t yamlfile_offset_mark(const char *buf, size_t len, size_t offset)
 	}
 	return m;
 }
+
+int yamlfile_verror(char *err, size_t errlen, const char *path, yaml_mark_t mark,
+		    const char *fmt, va_list ap)
+{
+	if (errlen == 0)
+		return -1;
+	int n = snprintf(err, errlen, "%s:%zu:%zu: ", path, mark.line + 1, mark.column + 1);
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	return -1;
+}
+
+const char *yamlfile_node_kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+bool yamlfile_node_is_null(const yaml_node_t *node)
+{
+	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *s = (const char *)node->data.scalar.value;
+	return node->data.scalar.length == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+bool yamlfile_node_tag_ok(const yaml_node_t *node)
+{
+	const char *want = node->type == YAML_SCALAR_NODE     ? YAML_DEFAULT_SCALAR_TAG
+			   : node->type == YAML_SEQUENCE_NODE ? YAML_DEFAULT_SEQUENCE_TAG
+							      : YAML_DEFAULT_MAPPING_TAG;
+	return node->tag == NULL || strcmp((const char *)node->tag, want) == 0;
+}

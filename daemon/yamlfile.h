@@ -2,6 +2,8 @@
  * whole, with a size cap, and positions for errors libyaml reports without a mark. */
 #ifndef MXS_YAMLFILE_H
 #define MXS_YAMLFILE_H
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -11,5 +13,14 @@
 int yamlfile_read(const char *path, char **out, size_t *outlen, char *err, size_t errlen);
 /* Line and column of a byte offset (reader errors such as bad UTF-8 carry no mark). */
 yaml_mark_t yamlfile_offset_mark(const char *buf, size_t len, size_t offset);
+/* Write "path:line:column: message" into err; returns -1 (for "return loader_fail(...)"). */
+int yamlfile_verror(char *err, size_t errlen, const char *path, yaml_mark_t mark,
+		    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+/* "a mapping", "a list" or "a scalar", for type errors. */
+const char *yamlfile_node_kind(const yaml_node_t *node);
+/* A plain empty, ~ or null scalar. */
+bool yamlfile_node_is_null(const yaml_node_t *node);
+/* The node carries its default tag: an explicit one (!!int, !foo) means nothing to the loaders. */
+bool yamlfile_node_tag_ok(const yaml_node_t *node);
 
 #endif
