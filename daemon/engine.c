@@ -41,8 +41,8 @@ struct engine {
 	struct dns *dns;		  /* owned */
 	struct http *http;		  /* owned */
 	struct probe_cache *probes;	  /* owned: SMTP probes and their limits */
-	struct crl_cache *crls;		  /* owned: CRL fetches per URL */
-	struct https_cache *https;	  /* owned: MTA-STS policy fetches per URL (policy host) */
+	struct url_cache *crls;		  /* owned: CRL fetches per URL */
+	struct url_cache *https;	  /* owned: MTA-STS policy fetches per URL (policy host) */
 	X509_STORE *trust;		  /* owned: tls.ca_file, lent to checks/x509.c */
 	char ehlo[256];			  /* the EHLO name actually sent */
 	const struct score_table *score;  /* borrowed (built-in by default) */
@@ -198,11 +198,12 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.max_bytes = ENGINE_CRL_MAX_BYTES,
 		.follow_redirects = 1,
 	};
-	e->crls = crl_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s);
+	e->crls = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &crl_cache_ops);
 	/* MTA-STS (RFC 8461 §3.3): the policy's own cap, and a 3xx is an answer, not followed. */
 	hopt.max_bytes = cfg->http_max_bytes;
 	hopt.follow_redirects = 0;
-	e->https = https_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s);
+	e->https = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s,
+				 &https_cache_ops);
 	return 0;
 }
 
@@ -261,8 +262,8 @@ void engine_free(struct engine *e)
 	 * calling back, so that the CRL cache can go. */
 	probe_cache_free(e->probes);
 	http_free(e->http);
-	crl_cache_free(e->crls);
-	https_cache_free(e->https);
+	url_cache_free(e->crls);
+	url_cache_free(e->https);
 	if (e->trust) {
 		if (x509_trust() == e->trust)
 			x509_set_trust(NULL);
@@ -331,8 +332,8 @@ struct event_base *engine_base(struct engine *e) { return e->base; }
 struct dns *engine_dns(struct engine *e) { return e->dns; }
 struct http *engine_http(struct engine *e) { return e->http; }
 struct probe_cache *engine_probes(struct engine *e) { return e->probes; }
-struct crl_cache *engine_crls(struct engine *e) { return e->crls; }
-struct https_cache *engine_https(struct engine *e) { return e->https; }
+struct url_cache *engine_crls(struct engine *e) { return e->crls; }
+struct url_cache *engine_https(struct engine *e) { return e->https; }
 const struct config *engine_config(struct engine *e) { return e->cfg; }
 struct store *engine_store(struct engine *e) { return e->store; }
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->stats; }

@@ -47,14 +47,14 @@ struct scan_probe {
 
 struct scan_crl {
 	struct scan *scan;		     /* borrowed: the owner */
-	struct crl_wait *wait;		     /* borrowed: the CRL cache's handle */
+	struct url_wait *wait;		     /* borrowed: the CRL cache's handle */
 	char *url;			     /* owned */
 	struct scan_crl *prev, *next;	     /* in scan->crls */
 };
 
 struct scan_https {
 	struct scan *scan;		     /* borrowed: the owner */
-	struct https_wait *wait;	     /* borrowed: the HTTPS cache's handle */
+	struct url_wait *wait;	     /* borrowed: the HTTPS cache's handle */
 	char *url;			     /* owned */
 	char *resolve;			     /* owned: the pin asked with */
 	struct scan_https *prev, *next;	     /* in scan->https */
@@ -182,8 +182,9 @@ static void scan_on_probe(const struct smtp_probe *p, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0); /* chains may name CRLs; or it was the last */
 }
 
-static void scan_on_crl(const struct crl_fetch *c, void *arg)
+static void scan_on_crl(const void *result, void *arg)
 {
+	const struct crl_fetch *c = result;
 	struct scan_crl *sc = arg;
 	struct scan *s = sc->scan;
 	if (sc->prev)
@@ -199,8 +200,9 @@ static void scan_on_crl(const struct crl_fetch *c, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
 
-static void scan_on_https(const struct https_fetch *f, void *arg)
+static void scan_on_https(const void *result, void *arg)
 {
+	const struct https_fetch *f = result;
 	struct scan_https *sh = arg;
 	struct scan *s = sh->scan;
 	if (sh->prev)
@@ -235,7 +237,7 @@ static void scan_want_https(struct scan *s)
 	if (s->https)
 		s->https->prev = sh;
 	s->https = sh;
-	sh->wait = https_cache_want(engine_https(s->engine), url, pin, scan_on_https, sh);
+	sh->wait = url_cache_want(engine_https(s->engine), url, pin, scan_on_https, sh);
 }
 
 /* SMTP probes for every (MX host, address) known and not yet probed or awaited, and the CRLs of
@@ -295,7 +297,7 @@ static void scan_want_transport(struct scan *s)
 		s->crls = sc;
 		/* Without a pin (an IP literal, or a host without addresses) http.c refuses any
 		 * name lookup, so the fetch fails rather than asking the system resolver. */
-		sc->wait = crl_cache_want(engine_crls(s->engine), sc->url, pinned > 0 ? pin : NULL,
+		sc->wait = url_cache_want(engine_crls(s->engine), sc->url, pinned > 0 ? pin : NULL,
 					  scan_on_crl, sc);
 	}
 }
@@ -361,7 +363,7 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 	while (s->crls) {
 		struct scan_crl *sc = s->crls;
 		s->crls = sc->next;
-		crl_cache_unwant(engine_crls(s->engine), sc->wait);
+		url_cache_unwant(engine_crls(s->engine), sc->wait);
 		struct crl_fetch *c = evidence_crl_add(s->ev);
 		c->url = sc->url;
 		c->error = xstrdup("scan deadline reached before the CRL arrived");
@@ -370,7 +372,7 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 	while (s->https) {
 		struct scan_https *sh = s->https;
 		s->https = sh->next;
-		https_cache_unwant(engine_https(s->engine), sh->wait);
+		url_cache_unwant(engine_https(s->engine), sh->wait);
 		/* Our limit, not the server's answer: the check says not testable. */
 		struct https_fetch *f = evidence_https_add(s->ev);
 		f->url = sh->url;
