@@ -726,38 +726,10 @@ static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 			      "reason", "policy_fetch", "policy_valid", 0, "mode", "max_age",
 			      "mx_patterns", "mx_matched", "all_mx_matched", 0, "deliverable");
 
-	if (!dns_status_is_answer(a->status)) {
-		json_object_set_new(d, "reason", json_string("lookup failed"));
-		result_set(res, CHECK_MTASTS, d, VERDICT_DNS_ERROR, "TXT %s: %s%s%s", name,
-			   dns_status_name(a->status), a->why ? ": " : "", a->why ? a->why : "");
+	const struct dns_rdata *rd = txtrec_one(a, &pick, MTA_STS_VERSION, "MTA-STS", "RFC 8461 §3.1",
+						 name, CHECK_MTASTS, d, res);
+	if (rd == NULL)
 		return;
-	}
-	if (pick.n_strict > 1) {
-		/* RFC 8461 §3.1: not exactly one record => no available policy. */
-		json_t *all = json_array();
-		for (size_t i = 0; i < a->n_rr; i++)
-			if (txtrec_is_strict(&a->rr[i], MTA_STS_VERSION))
-				json_array_append_new(
-				    all, txtrec_json_bytes(a->rr[i].data, a->rr[i].len));
-		json_object_set_new(d, "records", all);
-		json_object_set_new(d, "reason", json_string("several MTA-STS records"));
-		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
-			   "%zu MTA-STS records found; exactly one is allowed (RFC 8461 §3.1)",
-			   pick.n_strict);
-		return;
-	}
-	const struct dns_rdata *rd = pick.strict ? pick.strict : pick.loose;
-	if (rd == NULL) {
-		json_object_set_new(d, "reason", json_string("no record"));
-		if (a->status == DNS_STATUS_OK)
-			result_set(res, CHECK_MTASTS, d, VERDICT_ABSENT,
-				   "no v=STSv1 record among %zu TXT records at %s", pick.n_txt,
-				   name);
-		else
-			result_set(res, CHECK_MTASTS, d, VERDICT_ABSENT, "no TXT record at %s (%s)",
-				   name, dns_status_name(a->status));
-		return;
-	}
 	json_object_set_new(d, "record", txtrec_json_bytes(rd->data, rd->len));
 	struct mta_sts_record rec;
 	char err[VERDICT_REASON_MAX];

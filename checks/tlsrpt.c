@@ -290,39 +290,10 @@ static void tlsrpt_evaluate(const struct evidence *ev, struct result *res)
 			      (json_int_t)found, "syntax_valid", 0, "rua", "reason");
 	json_t *rua = json_object_get(d, "rua");
 
-	if (!dns_status_is_answer(a->status)) {
-		json_object_set_new(d, "reason", json_string("lookup failed"));
-		result_set(res, CHECK_TLSRPT, d, VERDICT_DNS_ERROR, "TXT %s: %s%s%s", name,
-			   dns_status_name(a->status), a->why ? ": " : "", a->why ? a->why : "");
+	const struct dns_rdata *rd = txtrec_one(a, &pick, TLSRPT_VERSION, "TLS-RPT", "RFC 8460 §3",
+						 name, CHECK_TLSRPT, d, res);
+	if (rd == NULL)
 		return;
-	}
-	if (pick.n_strict > 1) {
-		/* RFC 8460 §3: "If the number of resulting records is not one, senders MUST assume
-		 * the recipient domain does not implement TLSRPT." */
-		json_t *all = json_array();
-		for (size_t i = 0; i < a->n_rr; i++)
-			if (txtrec_is_strict(&a->rr[i], TLSRPT_VERSION))
-				json_array_append_new(all, txtrec_json_bytes(a->rr[i].data,
-									     a->rr[i].len));
-		json_object_set_new(d, "records", all);
-		json_object_set_new(d, "reason", json_string("several TLS-RPT records"));
-		result_set(res, CHECK_TLSRPT, d, VERDICT_FAIL,
-			   "%zu TLS-RPT records found; exactly one is allowed (RFC 8460 §3)",
-			   pick.n_strict);
-		return;
-	}
-	const struct dns_rdata *rd = pick.strict ? pick.strict : pick.loose;
-	if (rd == NULL) {
-		json_object_set_new(d, "reason", json_string("no record"));
-		if (a->status == DNS_STATUS_OK)
-			result_set(res, CHECK_TLSRPT, d, VERDICT_ABSENT,
-				   "no v=TLSRPTv1 record among %zu TXT records at %s", pick.n_txt,
-				   name);
-		else
-			result_set(res, CHECK_TLSRPT, d, VERDICT_ABSENT, "no TXT record at %s (%s)",
-				   name, dns_status_name(a->status));
-		return;
-	}
 	json_object_set_new(d, "record", txtrec_json_bytes(rd->data, rd->len));
 	struct tlsrpt_record rec;
 	char err[VERDICT_REASON_MAX];

@@ -247,3 +247,40 @@ json_t *txtrec_json_bytes(const void *data, size_t n)
 	free(buf);
 	return s ? s : json_string("");
 }
+
+const struct dns_rdata *txtrec_one(const struct dns_answer *a, const struct txtrec_pick *pick,
+				   const char *version, const char *what, const char *rule,
+				   const char *name, enum check_id id, json_t *d,
+				   struct result *res)
+{
+	if (!dns_status_is_answer(a->status)) {
+		json_object_set_new(d, "reason", json_string("lookup failed"));
+		result_set(res, id, d, VERDICT_DNS_ERROR, "TXT %s: %s%s%s", name,
+			   dns_status_name(a->status), a->why ? ": " : "", a->why ? a->why : "");
+		return NULL;
+	}
+	if (pick->n_strict > 1) {
+		/* Not exactly one record: the domain is taken not to publish one at all. */
+		json_t *all = json_array();
+		for (size_t i = 0; i < a->n_rr; i++)
+			if (txtrec_is_strict(&a->rr[i], version))
+				json_array_append_new(all, txtrec_json_bytes(a->rr[i].data,
+									     a->rr[i].len));
+		json_object_set_new(d, "records", all);
+		json_object_set_new(d, "reason", json_pack("s++", "several ", what, " records"));
+		result_set(res, id, d, VERDICT_FAIL, "%zu %s records found; exactly one is allowed (%s)",
+			   pick->n_strict, what, rule);
+		return NULL;
+	}
+	const struct dns_rdata *rd = pick->strict ? pick->strict : pick->loose;
+	if (rd == NULL) {
+		json_object_set_new(d, "reason", json_string("no record"));
+		if (a->status == DNS_STATUS_OK)
+			result_set(res, id, d, VERDICT_ABSENT, "no %s record among %zu TXT records at %s",
+				   version, pick->n_txt, name);
+		else
+			result_set(res, id, d, VERDICT_ABSENT, "no TXT record at %s (%s)", name,
+				   dns_status_name(a->status));
+	}
+	return rd;
+}

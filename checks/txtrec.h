@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "checks/dns_answer.h"
+#include "checks/result.h"
 
 /* Which TXT records of an answer are candidates for a record of version tag `version`. */
 struct txtrec_pick {
@@ -62,5 +63,14 @@ size_t txtrec_utf8_len(const unsigned char *p, size_t n);
 /* A JSON string of arbitrary bytes: valid UTF-8 is kept, any other byte becomes the text \xNN,
  * so that a record with binary content can still be stored and shown. */
 json_t *txtrec_json_bytes(const void *p, size_t n);
+
+/* The verdicts every "exactly one v=... TXT record" check shares: a failed lookup (dns_error),
+ * several records (fail, listed in d.records), none (absent). Returns the record to parse, or
+ * NULL once res has its verdict for id. what names the record ("MTA-STS"), rule the RFC clause,
+ * name the owner name; d (the check's detail, borrowed until result_set takes it) gets "reason". */
+const struct dns_rdata *txtrec_one(const struct dns_answer *a, const struct txtrec_pick *pick,
+				   const char *version, const char *what, const char *rule,
+				   const char *name, enum check_id id, json_t *d,
+				   struct result *res);
 
 #endif
