@@ -26,7 +26,7 @@ void evidence_free(struct evidence *ev)
 		smtp_probe_clear(&ev->smtp[i]);
 	free(ev->smtp);
 	for (size_t i = 0; i < ev->n_crl; i++)
-		crl_fetch_clear(&ev->crl[i]);
+		der_fetch_clear(&ev->crl[i]);
 	free(ev->crl);
 	for (size_t i = 0; i < ev->n_https; i++)
 		evidence_https_clear(&ev->https[i]);
@@ -78,7 +78,7 @@ struct smtp_probe *evidence_smtp_add(struct evidence *ev)
 	return p;
 }
 
-const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char *url)
+const struct der_fetch *evidence_crl_find(const struct evidence *ev, const char *url)
 {
 	for (size_t i = 0; i < ev->n_crl; i++)
 		if (ev->crl[i].url && strcmp(ev->crl[i].url, url) == 0)
@@ -86,10 +86,10 @@ const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char 
 	return NULL;
 }
 
-struct crl_fetch *evidence_crl_add(struct evidence *ev)
+struct der_fetch *evidence_crl_add(struct evidence *ev)
 {
 	xgrow((void **)&ev->crl, &ev->cap_crl, ev->n_crl + 1, sizeof *ev->crl);
-	struct crl_fetch *c = &ev->crl[ev->n_crl++];
+	struct der_fetch *c = &ev->crl[ev->n_crl++];
 	memset(c, 0, sizeof *c);
 	return c;
 }

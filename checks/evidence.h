@@ -42,7 +42,7 @@ struct evidence {
 	struct smtp_probe *smtp; /* owned: one probe per (MX host, address), in the order started */
 	size_t n_crl;		/* number of CRL fetches */
 	size_t cap_crl;		/* allocated slots */
-	struct crl_fetch *crl;	/* owned: CRLs fetched for the x509 check */
+	struct der_fetch *crl;	/* owned: CRLs fetched for the x509 check */
 	size_t n_https;		/* number of HTTPS fetches */
 	size_t cap_https;	/* allocated slots */
 	struct https_fetch *https; /* owned: HTTPS fetches (MTA-STS policies) */
@@ -65,9 +65,9 @@ const struct smtp_probe *evidence_smtp_find(const struct evidence *ev, const cha
 /* A new, initialised probe slot (pointers returned earlier may move). */
 struct smtp_probe *evidence_smtp_add(struct evidence *ev);
 /* The fetch of url, or NULL. */
-const struct crl_fetch *evidence_crl_find(const struct evidence *ev, const char *url);
+const struct der_fetch *evidence_crl_find(const struct evidence *ev, const char *url);
 /* A new, zeroed CRL slot (pointers returned earlier may move). */
-struct crl_fetch *evidence_crl_add(struct evidence *ev);
+struct der_fetch *evidence_crl_add(struct evidence *ev);
 
 /* The fetch of url, or NULL. */
 const struct https_fetch *evidence_https_find(const struct evidence *ev, const char *url);

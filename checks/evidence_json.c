@@ -165,7 +165,7 @@ json_t *evidence_to_json(const struct evidence *ev)
 	if (ev->n_crl) {
 		json_t *crl = json_array();
 		for (size_t i = 0; i < ev->n_crl; i++)
-			json_array_append_new(crl, crl_fetch_to_json(&ev->crl[i]));
+			json_array_append_new(crl, der_fetch_to_json(&ev->crl[i]));
 		json_object_set_new(o, "crl", crl);
 	}
 	if (ev->n_https) {
@@ -263,7 +263,7 @@ struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 	json_array_foreach(json_object_get(j, "crl"), i, o)
 	{
 		char why[160];
-		if (crl_fetch_from_json(evidence_crl_add(ev), o, why, sizeof why) < 0) {
+		if (der_fetch_from_json(evidence_crl_add(ev), o, why, sizeof why) < 0) {
 			snprintf(err, errlen, "malformed CRL fetch #%zu in evidence: %s", i, why);
 			evidence_free(ev);
 			return NULL;

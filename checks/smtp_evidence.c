@@ -366,7 +366,7 @@ int smtp_probe_from_json(struct smtp_probe *p, const json_t *j, char *err, size_
 	return 0;
 }
 
-void crl_fetch_clear(struct crl_fetch *c)
+void der_fetch_clear(struct der_fetch *c)
 {
 	free(c->url);
 	free(c->error);
@@ -374,7 +374,7 @@ void crl_fetch_clear(struct crl_fetch *c)
 	memset(c, 0, sizeof *c);
 }
 
-void crl_fetch_copy(struct crl_fetch *dst, const struct crl_fetch *src)
+void der_fetch_copy(struct der_fetch *dst, const struct der_fetch *src)
 {
 	*dst = *src;
 	dst->url = smtp_dup(src->url);
@@ -382,7 +382,7 @@ void crl_fetch_copy(struct crl_fetch *dst, const struct crl_fetch *src)
 	dst->der = src->der ? (src->len ? xmemdup(src->der, src->len) : xcalloc(1, 1)) : NULL;
 }
 
-json_t *crl_fetch_to_json(const struct crl_fetch *c)
+json_t *der_fetch_to_json(const struct der_fetch *c)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "url", smtp_json_str(c->url));
@@ -398,7 +398,7 @@ json_t *crl_fetch_to_json(const struct crl_fetch *c)
 	return o;
 }
 
-int crl_fetch_from_json(struct crl_fetch *c, const json_t *j, char *err, size_t errlen)
+int der_fetch_from_json(struct der_fetch *c, const json_t *j, char *err, size_t errlen)
 {
 	const char *url = json_string_value(json_object_get(j, "url"));
 	const char *der = json_string_value(json_object_get(j, "der"));

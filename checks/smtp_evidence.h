@@ -84,7 +84,7 @@ struct smtp_probe {
 };
 
 /* A CRL distribution point fetched for the x509 check (cached per URL by the daemon). */
-struct crl_fetch {
+struct der_fetch {
 	char *url;	      /* owned: the URL as found in the certificate */
 	long long fetched_ms; /* wall clock of the fetch */
 	int ok;		      /* 1 when a body arrived with HTTP status 200 */
@@ -119,10 +119,10 @@ json_t *smtp_probe_to_json(const struct smtp_probe *p);
 /* Fill p (initialised by the caller) from j; -1 with a reason when j is not a probe. */
 int smtp_probe_from_json(struct smtp_probe *p, const json_t *j, char *err, size_t errlen);
 
-void crl_fetch_clear(struct crl_fetch *c);
-void crl_fetch_copy(struct crl_fetch *dst, const struct crl_fetch *src);
-json_t *crl_fetch_to_json(const struct crl_fetch *c);
-int crl_fetch_from_json(struct crl_fetch *c, const json_t *j, char *err, size_t errlen);
+void der_fetch_clear(struct der_fetch *c);
+void der_fetch_copy(struct der_fetch *dst, const struct der_fetch *src);
+json_t *der_fetch_to_json(const struct der_fetch *c);
+int der_fetch_from_json(struct der_fetch *c, const json_t *j, char *err, size_t errlen);
 
 /* Base64 (RFC 4648, padded) as used for DER in the evidence JSON. */
 char *smtp_base64_encode(const unsigned char *p, size_t n);

@@ -56,7 +56,7 @@ struct x509_memo {
 };
 static struct x509_memo x509_memo[X509_MEMO_SLOTS];
 
-static X509 *x509_decode(const struct smtp_cert *c)
+X509 *x509_cert_decode(const struct smtp_cert *c)
 {
 	const unsigned char *p = c->der;
 	if (c->len == 0 || c->len > 1024 * 1024)
@@ -223,7 +223,7 @@ size_t x509_crl_urls(const struct evidence *ev, char **out, size_t max)
 		/* The leaf and what the server sent as intermediates (not the last, often a
 		 * root; its CDP, if any, is harmless to fetch but rarely useful). */
 		for (size_t k = 0; k < p->chain_len && k < 4; k++) {
-			X509 *x = x509_decode(&p->chain[k]);
+			X509 *x = x509_cert_decode(&p->chain[k]);
 			if (x)
 				x509_cdp_urls(x, out, max, &n);
 			X509_free(x);
@@ -302,7 +302,7 @@ int x509_crl_resolve(const struct evidence *ev, const char *url, char *out, size
 
 /* ---- revocation ---- */
 
-static X509_CRL *x509_crl_decode(const struct crl_fetch *c)
+static X509_CRL *x509_crl_decode(const struct der_fetch *c)
 {
 	const unsigned char *p = c->der;
 	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)c->len);
@@ -316,7 +316,7 @@ static X509_CRL *x509_crl_decode(const struct crl_fetch *c)
 }
 
 /* One CRL's word on cert: GOOD/REVOKED when the CRL is the issuer's, signed by it and current. */
-static enum x509_revocation x509_crl_says(const struct crl_fetch *c, X509 *cert, X509 *issuer,
+static enum x509_revocation x509_crl_says(const struct der_fetch *c, X509 *cert, X509 *issuer,
 					  time_t t, char *why, size_t len)
 {
 	if (!c->ok || c->der == NULL) {
@@ -362,7 +362,7 @@ static enum x509_revocation x509_revocation_of(const struct evidence *ev, X509 *
 	if (n == 0)
 		snprintf(why, len, "no CRL distribution point");
 	for (size_t i = 0; i < n; i++) {
-		const struct crl_fetch *c = evidence_crl_find(ev, urls[i]);
+		const struct der_fetch *c = evidence_crl_find(ev, urls[i]);
 		char one[X509_WHY_MAX];
 		enum x509_revocation r;
 		if (c == NULL) {
@@ -411,7 +411,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 {
 	memset(j, 0, sizeof *j);
 	j->detail = json_object();
-	X509 *leaf = p->chain_len ? x509_decode(&p->chain[0]) : NULL;
+	X509 *leaf = p->chain_len ? x509_cert_decode(&p->chain[0]) : NULL;
 	if (leaf == NULL) {
 		x509_why(j, p->chain_len ? "the server's certificate cannot be decoded"
 					 : "the server sent no certificate");
@@ -421,7 +421,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	j->parsed = 1;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	for (size_t i = 1; i < p->chain_len; i++) {
-		X509 *x = x509_decode(&p->chain[i]);
+		X509 *x = x509_cert_decode(&p->chain[i]);
 		if (x)
 			sk_X509_push(untrusted, x);
 	}

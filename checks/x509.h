@@ -55,6 +55,11 @@ struct x509_judgement {
 void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 		struct x509_judgement *j);
 
+/* A recorded certificate, decoded (a new reference: X509_free it), or NULL when it is not DER.
+ * Decoded certificates are memoised by the SHA-256 of their DER: the same chains come back for
+ * every domain of a hosting operator, and decoding is OpenSSL 3's costly step. */
+X509 *x509_cert_decode(const struct smtp_cert *c);
+
 /* The moment a probe is judged at: when it ran (so a stored campaign re-evaluates the same way). */
 time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p);
 

@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
-#include "daemon/crl_cache.h"
+#include "daemon/der_cache.h"
 #include "daemon/dns.h"
 #include "daemon/http.h"
 #include "daemon/https_cache.h"
@@ -198,7 +198,7 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.max_bytes = ENGINE_CRL_MAX_BYTES,
 		.follow_redirects = 1,
 	};
-	e->crls = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &crl_cache_ops);
+	e->crls = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &der_cache_ops);
 	/* MTA-STS (RFC 8461 §3.3): the policy's own cap, and a 3xx is an answer, not followed. */
 	hopt.max_bytes = cfg->http_max_bytes;
 	hopt.follow_redirects = 0;

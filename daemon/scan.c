@@ -23,7 +23,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
-#include "daemon/crl_cache.h"
+#include "daemon/der_cache.h"
 #include "daemon/dns.h"
 #include "daemon/engine.h"
 #include "daemon/https_cache.h"
@@ -184,7 +184,7 @@ static void scan_on_probe(const struct smtp_probe *p, void *arg)
 
 static void scan_on_crl(const void *result, void *arg)
 {
-	const struct crl_fetch *c = result;
+	const struct der_fetch *c = result;
 	struct scan_crl *sc = arg;
 	struct scan *s = sc->scan;
 	if (sc->prev)
@@ -195,7 +195,7 @@ static void scan_on_crl(const void *result, void *arg)
 		sc->next->prev = sc->prev;
 	free(sc->url);
 	free(sc);
-	crl_fetch_copy(evidence_crl_add(s->ev), c);
+	der_fetch_copy(evidence_crl_add(s->ev), c);
 	if (!s->finishing)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
@@ -364,7 +364,7 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 		struct scan_crl *sc = s->crls;
 		s->crls = sc->next;
 		url_cache_unwant(engine_crls(s->engine), sc->wait);
-		struct crl_fetch *c = evidence_crl_add(s->ev);
+		struct der_fetch *c = evidence_crl_add(s->ev);
 		c->url = sc->url;
 		c->error = xstrdup("scan deadline reached before the CRL arrived");
 		free(sc);

@@ -353,7 +353,7 @@ static void test_probe_json(void **state)
 	ev->smtp[0].unsolicited = 7;
 	ev->smtp[0].size_limit = 1000;
 	static const unsigned char crl[] = {0x30, 0x03, 0x02, 0x01, 0x00};
-	struct crl_fetch *f = evidence_crl_add(ev);
+	struct der_fetch *f = evidence_crl_add(ev);
 	f->url = xstrdup("http://crl.test/x.crl");
 	f->ok = 1;
 	f->http_status = 200;
