@@ -15,6 +15,13 @@ struct evidence *evidence_new(const char *domain)
 	return ev;
 }
 
+static void der_list_clear(struct der_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		der_fetch_clear(&l->v[i]);
+	free(l->v);
+}
+
 void evidence_free(struct evidence *ev)
 {
 	if (ev == NULL)
@@ -25,9 +32,8 @@ void evidence_free(struct evidence *ev)
 	for (size_t i = 0; i < ev->n_smtp; i++)
 		smtp_probe_clear(&ev->smtp[i]);
 	free(ev->smtp);
-	for (size_t i = 0; i < ev->n_crl; i++)
-		der_fetch_clear(&ev->crl[i]);
-	free(ev->crl);
+	der_list_clear(&ev->crl);
+	der_list_clear(&ev->ocsp);
 	for (size_t i = 0; i < ev->n_https; i++)
 		evidence_https_clear(&ev->https[i]);
 	free(ev->https);
@@ -78,18 +84,18 @@ struct smtp_probe *evidence_smtp_add(struct evidence *ev)
 	return p;
 }
 
-const struct der_fetch *evidence_crl_find(const struct evidence *ev, const char *url)
+const struct der_fetch *evidence_der_find(const struct der_list *l, const char *url)
 {
-	for (size_t i = 0; i < ev->n_crl; i++)
-		if (ev->crl[i].url && strcmp(ev->crl[i].url, url) == 0)
-			return &ev->crl[i];
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].url && strcmp(l->v[i].url, url) == 0)
+			return &l->v[i];
 	return NULL;
 }
 
-struct der_fetch *evidence_crl_add(struct evidence *ev)
+struct der_fetch *evidence_der_add(struct der_list *l)
 {
-	xgrow((void **)&ev->crl, &ev->cap_crl, ev->n_crl + 1, sizeof *ev->crl);
-	struct der_fetch *c = &ev->crl[ev->n_crl++];
+	xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+	struct der_fetch *c = &l->v[l->n++];
 	memset(c, 0, sizeof *c);
 	return c;
 }

@@ -27,6 +27,14 @@ struct https_fetch {
 	char *error;		/* owned: why ok is 0 (curl's reason, the deadline...), or NULL */
 	int tls_failure;	/* 1 when the TLS handshake or the certificate check failed */
 	int timed_out;		/* 1 when the fetch timed out (the scanner's limit, not an answer) */
+	int excluded;		/* 1 when limits.exclude forbade the connection (not attempted) */
+};
+
+/* Revocation fetches of one kind, in the order they ended. */
+struct der_list {
+	size_t n;		/* number of fetches */
+	size_t cap;		/* allocated slots */
+	struct der_fetch *v;	/* owned */
 };
 
 struct evidence {
@@ -40,9 +48,9 @@ struct evidence {
 	size_t n_smtp;		/* number of SMTP probes */
 	size_t cap_smtp;	/* allocated slots */
 	struct smtp_probe *smtp; /* owned: one probe per (MX host, address), in the order started */
-	size_t n_crl;		/* number of CRL fetches */
-	size_t cap_crl;		/* allocated slots */
-	struct der_fetch *crl;	/* owned: CRLs fetched for the x509 check */
+	struct der_list crl;	/* CRLs fetched for the x509 check */
+	struct der_list ocsp;	/* OCSP responses fetched for the x509 check (GET, one per
+				   certificate: the URL holds the request) */
 	size_t n_https;		/* number of HTTPS fetches */
 	size_t cap_https;	/* allocated slots */
 	struct https_fetch *https; /* owned: HTTPS fetches (MTA-STS policies) */
@@ -64,10 +72,10 @@ const struct smtp_probe *evidence_smtp_find(const struct evidence *ev, const cha
 					    const char *address);
 /* A new, initialised probe slot (pointers returned earlier may move). */
 struct smtp_probe *evidence_smtp_add(struct evidence *ev);
-/* The fetch of url, or NULL. */
-const struct der_fetch *evidence_crl_find(const struct evidence *ev, const char *url);
-/* A new, zeroed CRL slot (pointers returned earlier may move). */
-struct der_fetch *evidence_crl_add(struct evidence *ev);
+/* The fetch of url in l (ev->crl or ev->ocsp), or NULL. */
+const struct der_fetch *evidence_der_find(const struct der_list *l, const char *url);
+/* A new, zeroed slot in l (pointers returned earlier may move). */
+struct der_fetch *evidence_der_add(struct der_list *l);
 
 /* The fetch of url, or NULL. */
 const struct https_fetch *evidence_https_find(const struct evidence *ev, const char *url);

@@ -92,6 +92,8 @@ static json_t *evidence_https_json(const struct https_fetch *f)
 			      evidence_opt_str(f->content_type), "redirect",
 			      evidence_opt_str(f->redirect), "error", evidence_opt_str(f->error),
 			      "tls_failure", f->tls_failure, "timed_out", f->timed_out);
+	if (f->excluded)
+		json_object_set_new(o, "excluded", json_true());
 	if (f->body) {
 		json_t *text = memchr(f->body, '\0', f->len)
 				       ? NULL
@@ -126,6 +128,7 @@ static int evidence_https_from_json(struct https_fetch *f, const json_t *o)
 	f->error = evidence_json_strdup(o, "error");
 	f->tls_failure = json_is_true(json_object_get(o, "tls_failure"));
 	f->timed_out = json_is_true(json_object_get(o, "timed_out"));
+	f->excluded = json_is_true(json_object_get(o, "excluded"));
 	f->truncated = json_is_true(json_object_get(o, "truncated"));
 	json_t *text = json_object_get(o, "body");
 	const char *hex = json_string_value(json_object_get(o, "body_hex"));
@@ -146,6 +149,16 @@ static int evidence_https_from_json(struct https_fetch *f, const json_t *o)
 	return 0;
 }
 
+static void evidence_der_list_to_json(json_t *o, const char *key, const struct der_list *l)
+{
+	if (l->n == 0)
+		return;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(arr, der_fetch_to_json(&l->v[i]));
+	json_object_set_new(o, key, arr);
+}
+
 json_t *evidence_to_json(const struct evidence *ev)
 {
 	json_t *dns = json_array();
@@ -162,12 +175,8 @@ json_t *evidence_to_json(const struct evidence *ev)
 			json_array_append_new(smtp, smtp_probe_to_json(&ev->smtp[i]));
 		json_object_set_new(o, "smtp", smtp);
 	}
-	if (ev->n_crl) {
-		json_t *crl = json_array();
-		for (size_t i = 0; i < ev->n_crl; i++)
-			json_array_append_new(crl, der_fetch_to_json(&ev->crl[i]));
-		json_object_set_new(o, "crl", crl);
-	}
+	evidence_der_list_to_json(o, "crl", &ev->crl);
+	evidence_der_list_to_json(o, "ocsp", &ev->ocsp);
 	if (ev->n_https) {
 		json_t *https = json_array();
 		for (size_t i = 0; i < ev->n_https; i++)
@@ -225,6 +234,22 @@ static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
 	return 0;
 }
 
+static int evidence_der_list_from_json(struct der_list *l, const json_t *arr, const char *what,
+				       char *err, size_t errlen)
+{
+	size_t i;
+	const json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		char why[160];
+		if (der_fetch_from_json(evidence_der_add(l), o, why, sizeof why) < 0) {
+			snprintf(err, errlen, "malformed %s fetch #%zu in evidence: %s", what, i, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 {
 	if (!json_is_object(j) ||
@@ -260,14 +285,12 @@ struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 			return NULL;
 		}
 	}
-	json_array_foreach(json_object_get(j, "crl"), i, o)
-	{
-		char why[160];
-		if (der_fetch_from_json(evidence_crl_add(ev), o, why, sizeof why) < 0) {
-			snprintf(err, errlen, "malformed CRL fetch #%zu in evidence: %s", i, why);
-			evidence_free(ev);
-			return NULL;
-		}
+	if (evidence_der_list_from_json(&ev->crl, json_object_get(j, "crl"), "CRL", err, errlen) <
+		    0 ||
+	    evidence_der_list_from_json(&ev->ocsp, json_object_get(j, "ocsp"), "OCSP", err,
+					errlen) < 0) {
+		evidence_free(ev);
+		return NULL;
 	}
 	json_array_foreach(json_object_get(j, "https"), i, o)
 	{

@@ -650,7 +650,10 @@ static void mta_sts_evaluate_policy(const struct evidence *ev, struct result *re
 		all = mta_sts_judge_mx(ev, res, &pol, d, unmatched, sizeof unmatched, &n_unmatched);
 
 	if (!f->ok) {
-		if (f->timed_out)
+		if (f->excluded)
+			result_set(res, CHECK_MTASTS, d, VERDICT_NOT_TESTABLE, "policy %s %.160s",
+				   url, f->error ? f->error : "not fetched: excluded");
+		else if (f->timed_out)
 			result_set(res, CHECK_MTASTS, d, VERDICT_NOT_TESTABLE,
 				   "policy fetch %s timed out: %.160s", url,
 				   f->error ? f->error : "");

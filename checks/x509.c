@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checks/ocsp.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
 #include "common/dname.h"
@@ -257,19 +258,28 @@ static int x509_url_host(const char *url, char *host, size_t len, unsigned *port
 	return dname_is_ip_literal(host) ? -1 : 0;
 }
 
-static size_t x509_plan(const struct evidence *ev, struct dns_question *q, size_t max)
+/* Ask for the addresses of the hosts of urls (freeing them), so that the daemon can fetch them
+ * through the scanner's resolver rather than the system's. */
+static void x509_plan_hosts(const struct evidence *ev, char **urls, size_t nu,
+			    struct dns_question *q, size_t max, size_t *n)
 {
-	char *urls[X509_CRL_URLS_MAX];
-	size_t nu = x509_crl_urls(ev, urls, X509_CRL_URLS_MAX), n = 0;
 	for (size_t i = 0; i < nu; i++) {
 		char host[DNAME_MAX];
 		unsigned port;
 		if (x509_url_host(urls[i], host, sizeof host, &port) == 0) {
-			check_plan_ask(ev, q, max, &n, host, DNS_TYPE_A, 0);
-			check_plan_ask(ev, q, max, &n, host, DNS_TYPE_AAAA, 0);
+			check_plan_ask(ev, q, max, n, host, DNS_TYPE_A, 0);
+			check_plan_ask(ev, q, max, n, host, DNS_TYPE_AAAA, 0);
 		}
 		free(urls[i]);
 	}
+}
+
+static size_t x509_plan(const struct evidence *ev, struct dns_question *q, size_t max)
+{
+	char *urls[X509_CRL_URLS_MAX > OCSP_URLS_MAX ? X509_CRL_URLS_MAX : OCSP_URLS_MAX];
+	size_t n = 0;
+	x509_plan_hosts(ev, urls, x509_crl_urls(ev, urls, X509_CRL_URLS_MAX), q, max, &n);
+	x509_plan_hosts(ev, urls, ocsp_request_urls(ev, urls, OCSP_URLS_MAX), q, max, &n);
 	return n;
 }
 
@@ -362,7 +372,7 @@ static enum x509_revocation x509_revocation_of(const struct evidence *ev, X509 *
 	if (n == 0)
 		snprintf(why, len, "no CRL distribution point");
 	for (size_t i = 0; i < n; i++) {
-		const struct der_fetch *c = evidence_crl_find(ev, urls[i]);
+		const struct der_fetch *c = evidence_der_find(&ev->crl, urls[i]);
 		char one[X509_WHY_MAX];
 		enum x509_revocation r;
 		if (c == NULL) {
@@ -383,6 +393,32 @@ static enum x509_revocation x509_revocation_of(const struct evidence *ev, X509 *
 		free(urls[i]);
 	}
 	return best;
+}
+
+/* The leaf's status from its CRLs (crl, why) and OCSP together: revoked if either says so,
+ * good if either can vouch, unknown with both reasons otherwise. */
+static enum x509_revocation x509_leaf_ocsp(const struct evidence *ev, X509 *leaf, X509 *issuer,
+					   STACK_OF(X509) *sent, time_t t, enum x509_revocation crl,
+					   char *why, size_t len, json_t *detail)
+{
+	char owhy[X509_WHY_MAX] = "";
+	json_t *od = NULL;
+	enum x509_revocation o = ocsp_status(ev, leaf, issuer, sent, t, owhy, sizeof owhy, &od);
+	if (od == NULL)
+		return crl; /* no responder named: the CRLs alone decide */
+	json_object_set_new(detail, "ocsp", od);
+	if (crl == X509_REV_REVOKED)
+		return crl;
+	if (o == X509_REV_REVOKED || (o == X509_REV_GOOD && crl == X509_REV_UNKNOWN)) {
+		snprintf(why, len, "%s", o == X509_REV_GOOD ? "" : owhy);
+		return o;
+	}
+	if (crl == X509_REV_UNKNOWN) {
+		char both[2 * X509_WHY_MAX];
+		snprintf(both, sizeof both, "%s; OCSP: %s", why, owhy);
+		snprintf(why, len, "%.*s", (int)(len - 1), both);
+	}
+	return crl;
 }
 
 /* ---- one chain ---- */
@@ -498,6 +534,9 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 					issuer = sk_X509_value(untrusted, k);
 		enum x509_revocation r = x509_revocation_of(ev, cert, issuer, t, why, sizeof why,
 							   crls);
+		if (i == 0)
+			r = x509_leaf_ocsp(ev, cert, issuer, untrusted, t, r, why, sizeof why,
+					   j->detail);
 		if (i > 0 && r == X509_REV_UNKNOWN && strcmp(why, "no CRL distribution point") == 0)
 			continue; /* intermediates without CDP are common and say nothing */
 		if (r == X509_REV_REVOKED || (r == X509_REV_UNKNOWN && j->revocation == X509_REV_GOOD)) {

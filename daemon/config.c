@@ -113,6 +113,8 @@ static const struct config_opt config_opts[] = {
 	UINT_OPT("limits", "smtp_per_address", smtp_per_address, 1, 100),
 	UINT_OPT("limits", "smtp_rate_per_address", smtp_rate_per_address, 1, 100000),
 	UINT_OPT("limits", "connect_rate", connect_rate, 1, 1000000),
+	UINT_OPT("limits", "smtp_attempts", smtp_attempts, 1, 10),
+	UINT_OPT("limits", "smtp_retry", smtp_retry_s, 1, 3600),
 	LIST_OPT("limits", "exclude", exclude, config_check_exclude),
 
 	STR_OPT("scoring", "file", scoring_file, NULL),
@@ -161,6 +163,8 @@ void config_init_defaults(struct config *cfg)
 	cfg->smtp_per_address = 2;
 	cfg->smtp_rate_per_address = 30;
 	cfg->connect_rate = 200;
+	cfg->smtp_attempts = 3;
+	cfg->smtp_retry_s = 15;
 
 	cfg->scoring_file = xstrdup("");
 }

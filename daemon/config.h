@@ -57,6 +57,8 @@ struct config {
 	unsigned smtp_per_address;	/* concurrent sessions per destination address; 2 (1..100) */
 	unsigned smtp_rate_per_address; /* new connections per address per minute; 30 (1..100000) */
 	unsigned connect_rate;		/* new SMTP connections per second overall; 200 (1..1000000) */
+	unsigned smtp_attempts;		/* sessions per probe when a server rate-limits; 3 (1..10) */
+	unsigned smtp_retry_s;		/* wait before the first retry, doubled each time; 15 (1..3600) */
 	struct config_strlist exclude;	/* CIDRs and domains never contacted */
 
 	/* scoring: */

@@ -30,8 +30,6 @@
 #include "daemon/tls.h"
 
 #define ENGINE_CLAIM_BATCH 256 /* jobs claimed from the queue per transaction */
-#define ENGINE_SMTP_ATTEMPTS 3	     /* sessions per probe when a server rate-limits */
-#define ENGINE_SMTP_RETRY_MS 15000   /* first backoff after a rate-limit signal (then doubled) */
 #define ENGINE_CRL_MAX_BYTES (512 * 1024) /* larger CRLs are "unknown" (and kept out of evidence) */
 
 struct engine {
@@ -41,7 +39,7 @@ struct engine {
 	struct dns *dns;		  /* owned */
 	struct http *http;		  /* owned */
 	struct probe_cache *probes;	  /* owned: SMTP probes and their limits */
-	struct url_cache *crls;		  /* owned: CRL fetches per URL */
+	struct url_cache *revocation;	  /* owned: CRL and OCSP fetches per URL */
 	struct url_cache *https;	  /* owned: MTA-STS policy fetches per URL (policy host) */
 	X509_STORE *trust;		  /* owned: tls.ca_file, lent to checks/x509.c */
 	char ehlo[256];			  /* the EHLO name actually sent */
@@ -184,8 +182,8 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.rate_per_address = cfg->smtp_rate_per_address,
 		.connect_rate = cfg->connect_rate,
 		.ttl_s = cfg->probe_cache_ttl_s,
-		.max_attempts = ENGINE_SMTP_ATTEMPTS,
-		.retry_ms = ENGINE_SMTP_RETRY_MS,
+		.max_attempts = cfg->smtp_attempts,
+		.retry_ms = cfg->smtp_retry_s * 1000,
 		.exclude = cfg->exclude.items,
 		.n_exclude = cfg->exclude.n,
 	};
@@ -198,7 +196,7 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.max_bytes = ENGINE_CRL_MAX_BYTES,
 		.follow_redirects = 1,
 	};
-	e->crls = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &der_cache_ops);
+	e->revocation = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &der_cache_ops);
 	/* MTA-STS (RFC 8461 §3.3): the policy's own cap, and a 3xx is an answer, not followed. */
 	hopt.max_bytes = cfg->http_max_bytes;
 	hopt.follow_redirects = 0;
@@ -262,7 +260,7 @@ void engine_free(struct engine *e)
 	 * calling back, so that the CRL cache can go. */
 	probe_cache_free(e->probes);
 	http_free(e->http);
-	url_cache_free(e->crls);
+	url_cache_free(e->revocation);
 	url_cache_free(e->https);
 	if (e->trust) {
 		if (x509_trust() == e->trust)
@@ -332,7 +330,7 @@ struct event_base *engine_base(struct engine *e) { return e->base; }
 struct dns *engine_dns(struct engine *e) { return e->dns; }
 struct http *engine_http(struct engine *e) { return e->http; }
 struct probe_cache *engine_probes(struct engine *e) { return e->probes; }
-struct url_cache *engine_crls(struct engine *e) { return e->crls; }
+struct url_cache *engine_revocation(struct engine *e) { return e->revocation; }
 struct url_cache *engine_https(struct engine *e) { return e->https; }
 const struct config *engine_config(struct engine *e) { return e->cfg; }
 struct store *engine_store(struct engine *e) { return e->store; }

@@ -49,7 +49,7 @@ struct event_base *engine_base(struct engine *e);
 struct dns *engine_dns(struct engine *e);
 struct http *engine_http(struct engine *e);
 struct probe_cache *engine_probes(struct engine *e);
-struct url_cache *engine_crls(struct engine *e);
+struct url_cache *engine_revocation(struct engine *e);
 struct url_cache *engine_https(struct engine *e);
 const struct config *engine_config(struct engine *e);
 struct store *engine_store(struct engine *e);

@@ -200,7 +200,7 @@ static const char *pc_excluded_by(const struct probe_cache *pc, const char *host
 {
 	unsigned char a[16];
 	int family;
-	if (pc_parse_ip(address, &family, a) == 0)
+	if (address && pc_parse_ip(address, &family, a) == 0)
 		for (size_t i = 0; i < pc->n_cidrs; i++)
 			if (pc_cidr_match(&pc->cidrs[i], family, a))
 				return pc->cidrs[i].text;
@@ -214,9 +214,10 @@ static const char *pc_excluded_by(const struct probe_cache *pc, const char *host
 	return NULL;
 }
 
-int probe_cache_excluded(const struct probe_cache *pc, const char *host, const char *address)
+const char *probe_cache_excluded(const struct probe_cache *pc, const char *host,
+				 const char *address)
 {
-	return pc_excluded_by(pc, host, address) != NULL;
+	return pc_excluded_by(pc, host, address);
 }
 
 /* ---- hashes ---- */

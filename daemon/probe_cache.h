@@ -55,8 +55,10 @@ struct probe_wait *probe_cache_want(struct probe_cache *pc, const char *host, co
  * any more is dropped if it has not started; a running one finishes and is cached. */
 void probe_cache_unwant(struct probe_cache *pc, struct probe_wait *w, struct smtp_probe *out);
 
-/* 1 when address (numeric) or host is on the exclude list. */
-int probe_cache_excluded(const struct probe_cache *pc, const char *host, const char *address);
+/* The exclude entry that covers address (numeric) or host (either may be NULL), or NULL. The
+ * list governs every connection the scanner makes: SMTP here, and the scan's HTTP fetches. */
+const char *probe_cache_excluded(const struct probe_cache *pc, const char *host,
+				 const char *address);
 
 struct probe_stats {
 	uint64_t wants;	    /* probe_cache_want calls */

@@ -1,9 +1,10 @@
 /* scan.c — one domain's scan. Owns its job, evidence, deadline timer and the lists of lookups,
- * SMTP probes, CRL and HTTPS fetches it waits for. DNS questions come from the checks' plan
- * functions (sans-I/O); each answer is recorded in the evidence and the plans are asked again.
- * Once MX hosts have addresses, one SMTP probe per (host, address) is asked of the engine's probe
- * cache, and the CRLs named in the certificates it brings back of the CRL cache; once the MTA-STS
- * policy host has addresses, its policy of the HTTPS cache. Fetches are pinned to addresses from
+ * SMTP probes, revocation (CRL, OCSP) and HTTPS fetches it waits for. DNS questions come from the
+ * checks' plan functions (sans-I/O); each answer is recorded in the evidence and the plans are
+ * asked again. Once MX hosts have addresses, one SMTP probe per (host, address) is asked of the
+ * engine's probe cache, and the CRLs and OCSP responses for the certificates it brings back of
+ * the revocation cache; once the MTA-STS policy host has addresses, its policy of the HTTPS
+ * cache. Fetches are pinned to addresses from
  * the evidence, never the system resolver. Gathering ends when nothing is outstanding or at the
  * deadline; then the pure evaluators and the scorer run and the result goes to the store. */
 #include "daemon/scan.h"
@@ -15,6 +16,7 @@
 
 #include "checks/check.h"
 #include "checks/mta_sts.h"
+#include "checks/ocsp.h"
 #include "checks/score.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
@@ -45,12 +47,17 @@ struct scan_probe {
 	struct scan_probe *prev, *next;	     /* in scan->probes */
 };
 
-struct scan_crl {
+enum scan_der_kind { SCAN_CRL, SCAN_OCSP };
+
+struct scan_der {
 	struct scan *scan;		     /* borrowed: the owner */
-	struct url_wait *wait;		     /* borrowed: the CRL cache's handle */
+	struct url_wait *wait;		     /* borrowed: the revocation cache's handle */
 	char *url;			     /* owned */
-	struct scan_crl *prev, *next;	     /* in scan->crls */
+	enum scan_der_kind kind;	     /* which evidence list the result goes to */
+	struct scan_der *prev, *next;	     /* in scan->ders */
 };
+
+#define SCAN_DER_URLS_MAX (X509_CRL_URLS_MAX + OCSP_URLS_MAX)
 
 struct scan_https {
 	struct scan *scan;		     /* borrowed: the owner */
@@ -68,7 +75,7 @@ struct scan {
 	struct event *replan;	      /* owned: plans again from the loop once something arrived */
 	struct scan_lookup *lookups;  /* owned: lookups in flight */
 	struct scan_probe *probes;    /* owned: SMTP probes waited for */
-	struct scan_crl *crls;	      /* owned: CRL fetches waited for */
+	struct scan_der *ders;	      /* owned: CRL and OCSP fetches waited for */
 	struct scan_https *https;     /* owned: HTTPS fetches (MTA-STS policies) waited for */
 	size_t n_asked;		      /* questions asked so far (capped) */
 	int64_t started_ms;	      /* wall clock at start */
@@ -76,9 +83,10 @@ struct scan {
 	int finishing;		      /* evaluation under way: ignore further callbacks */
 	int planning;		      /* inside scan_plan: answers arriving synchronously wait */
 	struct scan_lookup *asking;   /* the lookup being started; NULL once answered */
-	size_t crl_smtp_seen;	      /* ev->n_smtp when the CRL URLs were last listed */
-	char *crl_urls[X509_CRL_URLS_MAX]; /* owned: CRL URLs of the recorded chains */
-	size_t n_crl_urls;	      /* entries in crl_urls */
+	size_t der_smtp_seen;	      /* ev->n_smtp when the revocation URLs were last listed */
+	char *der_urls[SCAN_DER_URLS_MAX]; /* owned: CRL and OCSP URLs of the recorded chains */
+	enum scan_der_kind der_kinds[SCAN_DER_URLS_MAX]; /* what each of der_urls is */
+	size_t n_der_urls;	      /* entries in der_urls */
 };
 
 static int64_t scan_now_ms(void)
@@ -182,20 +190,25 @@ static void scan_on_probe(const struct smtp_probe *p, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0); /* chains may name CRLs; or it was the last */
 }
 
-static void scan_on_crl(const void *result, void *arg)
+static struct der_list *scan_der_list(struct scan *s, enum scan_der_kind kind)
+{
+	return kind == SCAN_OCSP ? &s->ev->ocsp : &s->ev->crl;
+}
+
+static void scan_on_der(const void *result, void *arg)
 {
 	const struct der_fetch *c = result;
-	struct scan_crl *sc = arg;
-	struct scan *s = sc->scan;
-	if (sc->prev)
-		sc->prev->next = sc->next;
+	struct scan_der *sd = arg;
+	struct scan *s = sd->scan;
+	if (sd->prev)
+		sd->prev->next = sd->next;
 	else
-		s->crls = sc->next;
-	if (sc->next)
-		sc->next->prev = sc->prev;
-	free(sc->url);
-	free(sc);
-	der_fetch_copy(evidence_crl_add(s->ev), c);
+		s->ders = sd->next;
+	if (sd->next)
+		sd->next->prev = sd->prev;
+	der_fetch_copy(evidence_der_add(scan_der_list(s, sd->kind)), c);
+	free(sd->url);
+	free(sd);
 	if (!s->finishing)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
@@ -219,6 +232,64 @@ static void scan_on_https(const void *result, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
 
+/* The host of an http(s) URL into out (IPv6 literals without brackets); "" when there is none. */
+static void scan_url_host(const char *url, char *out, size_t len)
+{
+	const char *p = strstr(url, "://"), *end;
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	p += 3;
+	if (*p == '[') {
+		end = strchr(++p, ']');
+	} else {
+		end = p;
+		while (*end && *end != '/' && *end != ':' && *end != '?' && *end != '#')
+			end++;
+	}
+	if (end && (size_t)(end - p) < len) {
+		memcpy(out, p, (size_t)(end - p));
+		out[end - p] = '\0';
+	}
+}
+
+/* limits.exclude governs fetches as it does SMTP: the URL's host (a name under an excluded domain,
+ * or an excluded address literal) and each pinned address ("host:port:addr,[v6],..." as curl's
+ * CURLOPT_RESOLVE takes it, rewritten without the excluded ones) are checked before any
+ * connection. NULL when the fetch may go ahead; else the entry that stops it. */
+static const char *scan_fetch_excluded(struct scan *s, const char *url, char *pin)
+{
+	struct probe_cache *pc = engine_probes(s->engine);
+	char host[DNAME_MAX + 2];
+	scan_url_host(url, host, sizeof host);
+	const char *by = probe_cache_excluded(pc, host, host);
+	if (by || pin == NULL || pin[0] == '\0')
+		return by;
+	char *addrs = strchr(pin, ':');
+	addrs = addrs ? strchr(addrs + 1, ':') : NULL;
+	if (addrs == NULL)
+		return NULL;
+	addrs++;
+	char kept[512] = "", *save = NULL;
+	size_t used = 0;
+	const char *last = NULL;
+	for (char *a = strtok_r(addrs, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		char bare[64];
+		snprintf(bare, sizeof bare, "%.*s", (int)strcspn(a + (*a == '['), "]"),
+			 a + (*a == '['));
+		const char *e = probe_cache_excluded(pc, NULL, bare);
+		if (e) {
+			last = e;
+			continue;
+		}
+		int k = snprintf(kept + used, sizeof kept - used, "%s%s", used ? "," : "", a);
+		if (k > 0 && used + (size_t)k < sizeof kept)
+			used += (size_t)k;
+	}
+	memcpy(addrs, kept, used + 1); /* never longer than what it replaces */
+	return used ? NULL : last;
+}
+
 /* The MTA-STS policy, once the check says which and its host's addresses are in. */
 static void scan_want_https(struct scan *s)
 {
@@ -229,6 +300,15 @@ static void scan_want_https(struct scan *s)
 	for (struct scan_https *sh = s->https; sh; sh = sh->next)
 		if (strcmp(sh->url, url) == 0)
 			return;
+	const char *excluded = scan_fetch_excluded(s, url, pin);
+	if (excluded) {
+		struct https_fetch *f = evidence_https_add(s->ev);
+		f->url = xstrdup(url);
+		f->resolve = xstrdup(pin);
+		f->error = xasprintf("not fetched: excluded by limits.exclude (%s)", excluded);
+		f->excluded = 1;
+		return;
+	}
 	struct scan_https *sh = xcalloc(1, sizeof *sh);
 	sh->scan = s;
 	sh->url = xstrdup(url);
@@ -240,8 +320,56 @@ static void scan_want_https(struct scan *s)
 	sh->wait = url_cache_want(engine_https(s->engine), url, pin, scan_on_https, sh);
 }
 
-/* SMTP probes for every (MX host, address) known and not yet probed or awaited, and the CRLs of
- * the chains recorded so far. Callbacks always come later, from the loop. */
+/* The CRLs and OCSP responses of the chains recorded so far, each once its host's addresses are
+ * in the evidence (x509's plan asks for them), so that the fetch uses the scanner's resolver. */
+static void scan_want_revocation(struct scan *s)
+{
+	/* Listing the URLs decodes every recorded certificate (costly with OpenSSL 3): only when a
+	 * probe result arrived since the last listing. */
+	if (s->ev->n_smtp != s->der_smtp_seen) {
+		s->der_smtp_seen = s->ev->n_smtp;
+		for (size_t i = 0; i < s->n_der_urls; i++)
+			free(s->der_urls[i]);
+		size_t nc = x509_crl_urls(s->ev, s->der_urls, X509_CRL_URLS_MAX);
+		size_t no = ocsp_request_urls(s->ev, s->der_urls + nc, OCSP_URLS_MAX);
+		for (size_t i = 0; i < nc + no; i++)
+			s->der_kinds[i] = i < nc ? SCAN_CRL : SCAN_OCSP;
+		s->n_der_urls = nc + no;
+	}
+	for (size_t i = 0; i < s->n_der_urls; i++) {
+		const char *url = s->der_urls[i];
+		char pin[512];
+		int pinned = 0;
+		int pending = evidence_der_find(scan_der_list(s, s->der_kinds[i]), url) != NULL ||
+			      (pinned = x509_crl_resolve(s->ev, url, pin, sizeof pin)) < 0;
+		for (struct scan_der *sd = s->ders; sd && !pending; sd = sd->next)
+			pending = strcmp(sd->url, url) == 0;
+		if (pending)
+			continue;
+		const char *excluded = scan_fetch_excluded(s, url, pinned > 0 ? pin : NULL);
+		if (excluded) {
+			struct der_fetch *c = evidence_der_add(scan_der_list(s, s->der_kinds[i]));
+			c->url = xstrdup(url);
+			c->error = xasprintf("not fetched: excluded by limits.exclude (%s)", excluded);
+			continue;
+		}
+		struct scan_der *sd = xcalloc(1, sizeof *sd);
+		sd->scan = s;
+		sd->url = xstrdup(url);
+		sd->kind = s->der_kinds[i];
+		sd->next = s->ders;
+		if (s->ders)
+			s->ders->prev = sd;
+		s->ders = sd;
+		/* Without a pin (an IP literal, or a host without addresses) http.c refuses any
+		 * name lookup, so the fetch fails rather than asking the system resolver. */
+		sd->wait = url_cache_want(engine_revocation(s->engine), sd->url,
+					  pinned > 0 ? pin : NULL, scan_on_der, sd);
+	}
+}
+
+/* SMTP probes for every (MX host, address) known and not yet probed or awaited, and the
+ * revocation fetches of the chains recorded so far. Callbacks always come later, from the loop. */
 static void scan_want_transport(struct scan *s)
 {
 	const struct config *cfg = engine_config(s->engine);
@@ -267,39 +395,7 @@ static void scan_want_transport(struct scan *s)
 		sp->wait = probe_cache_want(engine_probes(s->engine), t[i].host, t[i].address,
 					    cfg->smtp_port, scan_on_probe, sp);
 	}
-	/* Listing CRL URLs decodes every recorded certificate (costly with OpenSSL 3): only
-	 * when a probe result arrived since the last listing. Which of them can be fetched is
-	 * decided every time, as the CRL hosts' addresses arrive. */
-	if (s->ev->n_smtp != s->crl_smtp_seen) {
-		s->crl_smtp_seen = s->ev->n_smtp;
-		for (size_t i = 0; i < s->n_crl_urls; i++)
-			free(s->crl_urls[i]);
-		s->n_crl_urls = x509_crl_urls(s->ev, s->crl_urls, X509_CRL_URLS_MAX);
-	}
-	for (size_t i = 0; i < s->n_crl_urls; i++) {
-		const char *url = s->crl_urls[i];
-		char pin[512];
-		/* Fetch once the host's addresses are in the evidence (x509's plan asks for them),
-		 * so that the fetch can use the scanner's resolver rather than the system's. */
-		int pinned = 0;
-		int pending = evidence_crl_find(s->ev, url) != NULL ||
-			      (pinned = x509_crl_resolve(s->ev, url, pin, sizeof pin)) < 0;
-		for (struct scan_crl *sc = s->crls; sc && !pending; sc = sc->next)
-			pending = strcmp(sc->url, url) == 0;
-		if (pending)
-			continue;
-		struct scan_crl *sc = xcalloc(1, sizeof *sc);
-		sc->scan = s;
-		sc->url = xstrdup(url);
-		sc->next = s->crls;
-		if (s->crls)
-			s->crls->prev = sc;
-		s->crls = sc;
-		/* Without a pin (an IP literal, or a host without addresses) http.c refuses any
-		 * name lookup, so the fetch fails rather than asking the system resolver. */
-		sc->wait = url_cache_want(engine_crls(s->engine), sc->url, pinned > 0 ? pin : NULL,
-					  scan_on_crl, sc);
-	}
+	scan_want_revocation(s);
 }
 
 /* Ask every check what it still needs; ask what is new; finish when nothing is outstanding. */
@@ -336,7 +432,7 @@ again:
 	scan_want_https(s);
 	s->planning = 0;
 	/* Also when answers arrived synchronously: plan saw them all. */
-	if (s->lookups == NULL && s->probes == NULL && s->crls == NULL && s->https == NULL)
+	if (s->lookups == NULL && s->probes == NULL && s->ders == NULL && s->https == NULL)
 		scan_finish(s);
 }
 
@@ -360,14 +456,15 @@ static void scan_on_deadline(evutil_socket_t fd, short what, void *arg)
 		probe_cache_unwant(engine_probes(s->engine), sp->wait, evidence_smtp_add(s->ev));
 		free(sp);
 	}
-	while (s->crls) {
-		struct scan_crl *sc = s->crls;
-		s->crls = sc->next;
-		url_cache_unwant(engine_crls(s->engine), sc->wait);
-		struct der_fetch *c = evidence_crl_add(s->ev);
-		c->url = sc->url;
-		c->error = xstrdup("scan deadline reached before the CRL arrived");
-		free(sc);
+	while (s->ders) {
+		struct scan_der *sd = s->ders;
+		s->ders = sd->next;
+		url_cache_unwant(engine_revocation(s->engine), sd->wait);
+		struct der_fetch *c = evidence_der_add(scan_der_list(s, sd->kind));
+		c->url = sd->url;
+		c->error = xasprintf("scan deadline reached before the %s arrived",
+				     sd->kind == SCAN_OCSP ? "OCSP response" : "CRL");
+		free(sd);
 	}
 	while (s->https) {
 		struct scan_https *sh = s->https;
@@ -390,8 +487,8 @@ static void scan_free(struct scan *s)
 		event_free(s->deadline);
 	if (s->replan)
 		event_free(s->replan);
-	for (size_t i = 0; i < s->n_crl_urls; i++)
-		free(s->crl_urls[i]);
+	for (size_t i = 0; i < s->n_der_urls; i++)
+		free(s->der_urls[i]);
 	evidence_free(s->ev);
 	store_job_clear(&s->job);
 	free(s);

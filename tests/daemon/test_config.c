@@ -69,6 +69,8 @@ static const struct field fields[] = {
 	F("limits.smtp_per_address", F_UINT, smtp_per_address, NULL, "100", "100"),
 	F("limits.smtp_rate_per_address", F_UINT, smtp_rate_per_address, NULL, "100000", "100000"),
 	F("limits.connect_rate", F_UINT, connect_rate, NULL, "1000000", "1000000"),
+	F("limits.smtp_attempts", F_UINT, smtp_attempts, NULL, "10", "10"),
+	F("limits.smtp_retry", F_UINT, smtp_retry_s, NULL, "3600", "3600"),
 	F("limits.exclude", F_LIST, exclude, NULL, "[10.0.0.0/8, Example.COM., mil, '::1']",
 	  "10.0.0.0/8,example.com,mil,::1"),
 	F("scoring.file", F_STR, scoring_file, NULL, "config/scoring.yaml", "config/scoring.yaml"),
@@ -92,6 +94,7 @@ static const char *const default_render[NFIELDS] = {
     "10",	 "65536",
     "500",	 "2",
     "30",	 "200",
+    "3",	 "15",
     "",		 "",
 };
 
@@ -213,6 +216,8 @@ static const struct bad_case bad_cases[] = {
     {"scan:\n  deadline: -1\n", "2:13", "-1 is out of range (1..3600)"},
     {"scan:\n  smtp_port: 65536\n", "2:14", "65536 is out of range (1..65535)"},
     {"http:\n  max_bytes: 1023\n", "2:14", "1023 is out of range (1024..10485760)"},
+    {"limits:\n  smtp_attempts: 0\n", "2:18", "limits.smtp_attempts: 0 is out of range (1..10)"},
+    {"limits:\n  smtp_retry: 3601\n", "2:15", "3601 is out of range (1..3600)"},
     {"dns:\n  timeout: 99\n", "2:12", "99 is out of range (100..60000)"},
     {"scan:\n  max_in_flight: 4294967297\n", "2:18", "4294967297 is out of range (1..100000)"},
     {"scan:\n  max_in_flight: 18446744073709551617\n", "2:18", "is out of range (1..100000)"},

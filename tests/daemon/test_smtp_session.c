@@ -849,7 +849,8 @@ static void test_cache_exclude(void **state)
 		{"MX.TEST.", "203.0.113.1", 1},		{"a.example", "not-an-address", 0},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
-		if (probe_cache_excluded(pc, rows[i].host, rows[i].addr) != rows[i].excluded)
+		if ((probe_cache_excluded(pc, rows[i].host, rows[i].addr) != NULL) !=
+		    rows[i].excluded)
 			fail_msg("%s %s: excluded %d", rows[i].host, rows[i].addr, !rows[i].excluded);
 	/* Excluded probes end without a packet. */
 	struct fake_server *srv = fake_server_new(base, "127.0.0.1", 0);

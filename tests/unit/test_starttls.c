@@ -353,13 +353,13 @@ static void test_probe_json(void **state)
 	ev->smtp[0].unsolicited = 7;
 	ev->smtp[0].size_limit = 1000;
 	static const unsigned char crl[] = {0x30, 0x03, 0x02, 0x01, 0x00};
-	struct der_fetch *f = evidence_crl_add(ev);
+	struct der_fetch *f = evidence_der_add(&ev->crl);
 	f->url = xstrdup("http://crl.test/x.crl");
 	f->ok = 1;
 	f->http_status = 200;
 	f->der = xmemdup(crl, sizeof crl);
 	f->len = sizeof crl;
-	f = evidence_crl_add(ev);
+	f = evidence_der_add(&ev->crl);
 	f->url = xstrdup("http://crl.test/y.crl");
 	f->error = xstrdup("timeout");
 	json_t *j1 = evidence_to_json(ev);
@@ -374,8 +374,8 @@ static void test_probe_json(void **state)
 	assert_int_equal(ev2->smtp[0].chain_len, 1);
 	assert_memory_equal(ev2->smtp[0].chain[0].der, ev->smtp[0].chain[0].der, 2);
 	assert_int_equal(ev2->smtp[0].ext_tls, ev->smtp[0].ext_tls);
-	assert_int_equal(ev2->crl[0].len, sizeof crl);
-	assert_null(ev2->crl[1].der);
+	assert_int_equal(ev2->crl.v[0].len, sizeof crl);
+	assert_null(ev2->crl.v[1].der);
 	evidence_free(ev2);
 	/* Malformed: a certificate that is not base64, a probe without an address. */
 	json_t *probe = json_array_get(json_object_get(back, "smtp"), 0);

@@ -191,7 +191,7 @@ static void add_crls(struct evidence *ev, enum crl_mode m)
 		tp_crl_fetch(ev, CRL_INTER, crl_badsig, 1, NULL);
 		break;
 	case CRLS_GARBAGE: {
-		struct der_fetch *c = evidence_crl_add(ev);
+		struct der_fetch *c = evidence_der_add(&ev->crl);
 		c->url = xstrdup(CRL_INTER);
 		c->ok = 1;
 		c->http_status = 200;

@@ -187,7 +187,7 @@ static TP_UNUSED struct smtp_probe *tp_probe_tls(struct evidence *ev, const char
 static TP_UNUSED void tp_crl_fetch(struct evidence *ev, const char *url, X509_CRL *crl, int ok,
 				   const char *error)
 {
-	struct der_fetch *c = evidence_crl_add(ev);
+	struct der_fetch *c = evidence_der_add(&ev->crl);
 	c->url = xstrdup(url);
 	c->fetched_ms = tp_now_ms();
 	c->ok = ok;

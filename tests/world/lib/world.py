@@ -267,12 +267,25 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 subjectAltName = {san}
-{aki}{cdp}
+{aki}{cdp}{aia}
 [req]
 distinguished_name = dn
 prompt = no
 [dn]
 CN = {cn}
+"""
+
+
+EXT_OCSP_SIGNER = """[ext]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+authorityKeyIdentifier = keyid
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = MXS World OCSP Responder
 """
 
 
@@ -336,10 +349,16 @@ class Pki:
             raise WorldError("cert %s: unknown issuer %s" % (name, issuer))
         ext = os.path.join(d, name + ".cnf")
         cdp = ("crlDistributionPoints = URI:%s\n" % self.spec["crl_url"]
-               if ca == "ca-intermediate" else "")
+               if ca == "ca-intermediate" and spec.get("crl", True) else "")
+        ocsp = spec.get("ocsp", False)
+        if ocsp is True:
+            ocsp = self.spec["ocsp_url"]
+        aia = "authorityInfoAccess = OCSP;URI:%s\n" % ocsp if ocsp else ""
+        if aia and ca != "ca-intermediate":
+            raise WorldError("cert %s: only the intermediate has an OCSP responder" % name)
         write(ext, EXT_LEAF.format(san=", ".join("DNS:" + n for n in names), cn=names[0][:64],
                                    aki="" if ca is None else "authorityKeyIdentifier = keyid\n",
-                                   cdp=cdp))
+                                   cdp=cdp, aia=aia))
         nb, na = spec.get("not_before", -1), spec.get("not_after", self.spec.get("days", 365))
         if ca is None:
             if nb != -1 or "not_after" in spec:
@@ -365,6 +384,19 @@ class Pki:
                  "-crl_reason", "keyCompromise"])
         self.paths[name] = {"key": key, "cert": crt, "chain": chain}
 
+    def make_ocsp_signer(self):
+        """The intermediate's delegated OCSP responder (id-kp-OCSPSigning), as most CAs run."""
+        d = os.path.join(self.dir, "certs")
+        os.makedirs(d, exist_ok=True)
+        key, crt = os.path.join(d, "ocsp-signer.key"), os.path.join(d, "ocsp-signer.crt")
+        self.genkey(key)
+        ext = os.path.join(d, "ocsp-signer.cnf")
+        write(ext, EXT_OCSP_SIGNER)
+        csr = os.path.join(d, "ocsp-signer.csr")
+        run(["openssl", "req", "-new", "-config", ext, "-key", key, "-out", csr])
+        self.sign("ca-intermediate", csr, crt, ext, -1, self.spec.get("days", 365))
+        self.paths["ocsp-signer"] = {"key": key, "cert": crt, "chain": crt}
+
     def gencrl(self, ca):
         d = os.path.join(self.dir, "crl")
         os.makedirs(d, exist_ok=True)
@@ -378,6 +410,7 @@ class Pki:
         self.make_ca("ca-intermediate", "MXS World Intermediate CA", parent="ca-root",
                      cdp=self.spec["root_crl_url"])
         self.make_ca("ca-other", "Untrusted Other Root CA")
+        self.make_ocsp_signer()
         for name, spec in self.spec["certs"].items():
             self.make_leaf(name, spec, names[name])
         self.gencrl("ca-root")
@@ -845,6 +878,7 @@ def expected_sockets(world):
             want.update((str(a), 25) for a in ipaddress.ip_network(f["range"]))
     want.add((world["https"]["addr"], 443))
     want.add((world["https"]["crl_addr"], 80))
+    want.add(("*", world["https"]["ocsp_port"]))
     return want
 
 
@@ -893,6 +927,22 @@ def pid_of(path):
         return None
 
 
+def start_ocsp(world):
+    """openssl's OCSP responder for the intermediate, answering from its CA database (so the
+    certificates `openssl ca -revoke` revoked are revoked), signed by the delegated signer.
+    It binds every address of the namespace: its -port takes no address."""
+    ca = rel("pki/ca-intermediate")
+    logf = open(rel("log/ocsp.log"), "a")
+    p = subprocess.Popen(ns_exec(world, [
+        "openssl", "ocsp", "-index", os.path.join(ca, "index.txt"), "-CA",
+        os.path.join(ca, "cert.pem"), "-rsigner", rel("pki/certs/ocsp-signer.crt"),
+        "-rkey", rel("pki/certs/ocsp-signer.key"), "-port", str(world["https"]["ocsp_port"]),
+        "-nmin", "60", "-ignore_err"]),
+        stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    write(rel("pids/ocsp.pid"), "%d\n" % p.pid)
+    log("started the OCSP responder on port %d" % world["https"]["ocsp_port"])
+
+
 def start(world, nsd, postfix):
     name = world["namespace"]
     run(["ip", "netns", "add", name])
@@ -913,6 +963,7 @@ def start(world, nsd, postfix):
                         "-c", rel("nginx/nginx.conf")]))
     log("started nginx on %s:443 (MTA-STS), %s:80 (CRL)" % (world["https"]["addr"],
                                                           world["https"]["crl_addr"]))
+    start_ocsp(world)
     logf = open(rel("log/fakesmtp.log"), "a")
     subprocess.Popen(ns_exec(world, [PYTHON, os.path.join(LIB, "fakesmtp.py"), "--config",
                                      rel("fakesmtp.json"), "--pidfile", rel("pids/fakesmtp.pid")]),
@@ -945,7 +996,7 @@ def stop(world):
     ino = netns_inode(name)
     pids = []
     for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "nginx.pid",
-              "fakesmtp.pid"):
+              "fakesmtp.pid", "ocsp.pid"):
         pids.append(pid_of(rel("pids/" + f)))
     pids.append(pid_of(rel("postfix/spool/pid/master.pid")))
     if ino is not None:
