@@ -13,6 +13,7 @@
 #include "checks/mx.h"
 #include "checks/starttls.h"
 #include "checks/txtrec.h"
+#include "checks/urlpin.h"
 #include "checks/x509.h"
 #include "common/xalloc.h"
 
@@ -448,9 +449,9 @@ int mta_sts_policy_fetch_target(const struct evidence *ev, char *url, size_t url
 	if (!mta_sts_txt_valid(ev, &rec))
 		return 0;
 	mta_sts_names(ev, host, sizeof host, url, urllen);
-	/* The pin comes from the A/AAAA answers the plan asked for; x509's helper builds the
-	 * same "host:port:addr,..." for any URL. 0 (no address) leaves the check to say why. */
-	int r = x509_crl_resolve(ev, url, resolve, rlen);
+	/* The pin comes from the A/AAAA answers the plan asked for. 0 (no address) leaves the
+	 * check to say why. */
+	int r = url_pin(ev, url, resolve, rlen);
 	return r < 0 ? -1 : r;
 }
 

@@ -20,6 +20,7 @@
 #include "checks/ocsp.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
+#include "checks/urlpin.h"
 #include "common/dname.h"
 #include "common/xalloc.h"
 
@@ -233,31 +234,6 @@ size_t x509_crl_urls(const struct evidence *ev, char **out, size_t max)
 	return n;
 }
 
-/* Host and port of an http(s) URL; -1 when it has none worth resolving. */
-static int x509_url_host(const char *url, char *host, size_t len, unsigned *port)
-{
-	int https = strncasecmp(url, "https://", 8) == 0;
-	const char *p = url + (https ? 8 : 7), *end = p;
-	*port = https ? 443 : 80;
-	if (*p == '[')
-		return -1; /* an IPv6 literal: nothing to resolve */
-	while (*end && *end != '/' && *end != ':' && *end != '?' && *end != '#')
-		end++;
-	size_t n = (size_t)(end - p);
-	if (n == 0 || n >= len || memchr(p, '@', n))
-		return -1;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	if (*end == ':') {
-		char *e;
-		unsigned long v = strtoul(end + 1, &e, 10);
-		if (e == end + 1 || v == 0 || v > 65535)
-			return -1;
-		*port = (unsigned)v;
-	}
-	return dname_is_ip_literal(host) ? -1 : 0;
-}
-
 /* Ask for the addresses of the hosts of urls (freeing them), so that the daemon can fetch them
  * through the scanner's resolver rather than the system's. */
 static void x509_plan_hosts(const struct evidence *ev, char **urls, size_t nu,
@@ -266,7 +242,7 @@ static void x509_plan_hosts(const struct evidence *ev, char **urls, size_t nu,
 	for (size_t i = 0; i < nu; i++) {
 		char host[DNAME_MAX];
 		unsigned port;
-		if (x509_url_host(urls[i], host, sizeof host, &port) == 0) {
+		if (url_host(urls[i], host, sizeof host, &port) == URL_HOST_NAME) {
 			check_plan_ask(ev, q, max, n, host, DNS_TYPE_A, 0);
 			check_plan_ask(ev, q, max, n, host, DNS_TYPE_AAAA, 0);
 		}
@@ -281,33 +257,6 @@ static size_t x509_plan(const struct evidence *ev, struct dns_question *q, size_
 	x509_plan_hosts(ev, urls, x509_crl_urls(ev, urls, X509_CRL_URLS_MAX), q, max, &n);
 	x509_plan_hosts(ev, urls, ocsp_request_urls(ev, urls, OCSP_URLS_MAX), q, max, &n);
 	return n;
-}
-
-int x509_crl_resolve(const struct evidence *ev, const char *url, char *out, size_t len)
-{
-	char host[DNAME_MAX];
-	unsigned port;
-	if (x509_url_host(url, host, sizeof host, &port) < 0)
-		return 0;
-	const struct dns_answer *a4 = evidence_dns_find(ev, host, DNS_TYPE_A);
-	const struct dns_answer *a6 = evidence_dns_find(ev, host, DNS_TYPE_AAAA);
-	if (a4 == NULL || a6 == NULL)
-		return -1;
-	int used = snprintf(out, len, "%s:%u:", host, port), addrs = 0;
-	const struct dns_answer *both[2] = {a4, a6};
-	for (int f = 0; f < 2; f++)
-		for (size_t i = 0; i < both[f]->n_rr; i++) {
-			const char *t = both[f]->rr[i].text;
-			if (t == NULL || used < 0 || (size_t)used >= len)
-				continue;
-			int k = snprintf(out + used, len - (size_t)used, f ? "%s[%s]" : "%s%s",
-					 addrs ? "," : "", t);
-			if (k < 0 || (size_t)(used + k) >= len)
-				break; /* keep what fits */
-			used += k;
-			addrs++;
-		}
-	return addrs ? 1 : 0;
 }
 
 /* ---- revocation ---- */

@@ -25,13 +25,6 @@ X509_STORE *x509_trust(void);
  * at most max (owned strings into out; the caller frees them). What the daemon should fetch. */
 size_t x509_crl_urls(const struct evidence *ev, char **out, size_t max);
 
-/* For fetching url with addresses from the evidence rather than the system resolver: "host:port:
- * addr[,addr...]" (curl's CURLOPT_RESOLVE form, IPv6 in brackets) from the recorded A/AAAA
- * answers of the URL's host, which plan() asks for. Returns 1 with out filled, 0 when there is
- * nothing to pin (an IP-literal host, or the host has no address: let the fetch fail by itself),
- * -1 when the host's answers are not in yet. */
-int x509_crl_resolve(const struct evidence *ev, const char *url, char *out, size_t len);
-
 enum x509_revocation {
 	X509_REV_UNKNOWN = 0, /* no CDP, CRL unreachable, unparseable, unsigned by the issuer, stale */
 	X509_REV_GOOD,	      /* a valid CRL of the issuer does not list the certificate */

@@ -20,6 +20,7 @@
 #include "checks/score.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
+#include "checks/urlpin.h"
 #include "checks/x509.h"
 #include "common/dname.h"
 #include "common/log.h"
@@ -232,27 +233,6 @@ static void scan_on_https(const void *result, void *arg)
 		event_active(s->replan, EV_TIMEOUT, 0);
 }
 
-/* The host of an http(s) URL into out (IPv6 literals without brackets); "" when there is none. */
-static void scan_url_host(const char *url, char *out, size_t len)
-{
-	const char *p = strstr(url, "://"), *end;
-	out[0] = '\0';
-	if (p == NULL)
-		return;
-	p += 3;
-	if (*p == '[') {
-		end = strchr(++p, ']');
-	} else {
-		end = p;
-		while (*end && *end != '/' && *end != ':' && *end != '?' && *end != '#')
-			end++;
-	}
-	if (end && (size_t)(end - p) < len) {
-		memcpy(out, p, (size_t)(end - p));
-		out[end - p] = '\0';
-	}
-}
-
 /* limits.exclude governs fetches as it does SMTP: the URL's host (a name under an excluded domain,
  * or an excluded address literal) and each pinned address ("host:port:addr,[v6],..." as curl's
  * CURLOPT_RESOLVE takes it, rewritten without the excluded ones) are checked before any
@@ -260,8 +240,10 @@ static void scan_url_host(const char *url, char *out, size_t len)
 static const char *scan_fetch_excluded(struct scan *s, const char *url, char *pin)
 {
 	struct probe_cache *pc = engine_probes(s->engine);
-	char host[DNAME_MAX + 2];
-	scan_url_host(url, host, sizeof host);
+	char host[DNAME_MAX];
+	unsigned port;
+	if (url_host(url, host, sizeof host, &port) == URL_HOST_NONE)
+		host[0] = '\0';
 	const char *by = probe_cache_excluded(pc, host, host);
 	if (by || pin == NULL || pin[0] == '\0')
 		return by;
@@ -341,7 +323,7 @@ static void scan_want_revocation(struct scan *s)
 		char pin[512];
 		int pinned = 0;
 		int pending = evidence_der_find(scan_der_list(s, s->der_kinds[i]), url) != NULL ||
-			      (pinned = x509_crl_resolve(s->ev, url, pin, sizeof pin)) < 0;
+			      (pinned = url_pin(s->ev, url, pin, sizeof pin)) < 0;
 		for (struct scan_der *sd = s->ders; sd && !pending; sd = sd->next)
 			pending = strcmp(sd->url, url) == 0;
 		if (pending)

@@ -13,6 +13,7 @@
 
 #include "checks/mx.h"
 #include "checks/starttls.h"
+#include "checks/urlpin.h"
 #include "checks/x509.h"
 #include "testpki.h"
 
@@ -317,19 +318,14 @@ static void test_crl_resolve(void **state)
 	assert_int_equal(q[0].type, DNS_TYPE_A);
 	assert_int_equal(q[1].type, DNS_TYPE_AAAA);
 	char out[200];
-	assert_int_equal(x509_crl_resolve(ev, CRL_INTER, out, sizeof out), -1);
+	assert_int_equal(url_pin(ev, CRL_INTER, out, sizeof out), -1);
 	const char *a[] = {"192.0.2.80", "192.0.2.81", NULL}, *a6[] = {"2001:db8::80", NULL};
 	tp_answer(ev, "crl.test", DNS_TYPE_A, DNS_STATUS_OK, DNSSEC_INSECURE, a);
 	tp_answer(ev, "crl.test", DNS_TYPE_AAAA, DNS_STATUS_OK, DNSSEC_INSECURE, a6);
 	assert_int_equal(check_x509.plan(ev, q, 8), 0);
-	assert_int_equal(x509_crl_resolve(ev, CRL_INTER, out, sizeof out), 1);
+	assert_int_equal(url_pin(ev, CRL_INTER, out, sizeof out), 1);
 	assert_string_equal(out, "crl.test:80:192.0.2.80,192.0.2.81,[2001:db8::80]");
-	assert_int_equal(x509_crl_resolve(ev, "https://crl.test:8443/x.crl", out, sizeof out), 1);
-	assert_string_equal(out, "crl.test:8443:192.0.2.80,192.0.2.81,[2001:db8::80]");
-	assert_int_equal(x509_crl_resolve(ev, "http://192.0.2.1/x.crl", out, sizeof out), 0);
-	assert_int_equal(x509_crl_resolve(ev, "http://[2001:db8::1]/x.crl", out, sizeof out), 0);
-	assert_int_equal(x509_crl_resolve(ev, "http://crl.test:99999/x.crl", out, sizeof out), 0);
-	assert_int_equal(x509_crl_resolve(ev, CRL_INTER, out, 20), 0); /* nothing fits */
+	/* urlpin's own cases are in test_urlpin.c. */
 	evidence_free(ev);
 }
 
