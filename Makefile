@@ -6,15 +6,11 @@ BUILD    ?= build
 SANFLAGS ?=
 PKGS     := libevent libevent_openssl openssl getdns libcurl sqlite3 yaml-0.1 libidn2 libpsl jansson libsystemd
 
-# On Debian 12 the shared libgetdns_ex_event.so exports no symbols: link the static extension.
-GETDNS_LIBDIR := $(shell pkg-config --variable=libdir getdns)
-GETDNS_EVENT  := $(GETDNS_LIBDIR)/libgetdns_ex_event.a
-
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS   := $(GETDNS_EVENT) $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LDLIBS := $(shell pkg-config --libs cmocka)
 
 COMMON_SRC := $(wildcard common/*.c)

@@ -363,7 +363,7 @@ static enum x509_revocation x509_leaf_ocsp(const struct evidence *ev, X509 *leaf
 		return o;
 	}
 	if (crl == X509_REV_UNKNOWN) {
-		char both[2 * X509_WHY_MAX];
+		char both[2 * X509_WHY_MAX + 16];
 		snprintf(both, sizeof both, "%s; OCSP: %s", why, owhy);
 		snprintf(why, len, "%.*s", (int)(len - 1), both);
 	}

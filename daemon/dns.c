@@ -5,8 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/event.h>
 #include <getdns/getdns.h>
-#include <getdns/getdns_ext_libevent.h>
 #include <getdns/getdns_extra.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 
 struct dns {
 	getdns_context *ctx;	  /* owned */
+	getdns_eventloop *loop;	  /* owned: getdns' event loop (dns_loop_new), outlives ctx */
 	getdns_dict *ext;	  /* owned: extensions passed with every query */
 	int trust_upstream;	  /* 1: DNSSEC status from the AD bit / EDE of the resolver */
 	uint64_t started;	  /* queries started */
@@ -45,6 +46,100 @@ struct dns_request {
 /* getdns' stub sends a UDP query once and waits out the timeout: one lost datagram would be a
  * "timeout" verdict. Ask again before reporting it. */
 #define DNS_ATTEMPTS 2
+
+/* getdns' event loop on the engine's libevent base, in place of getdns' own libevent extension,
+ * which gives an fd that is both readable and writable to the read callback only. Recursive mode
+ * needs both: Debian's libunbound opens its TCP connections with TCP Fast Open, so the socket is
+ * connected by its first write, and until then epoll reports it readable and writable (EPOLLHUP).
+ * Handed the read alone, libunbound reads, gets ENOTCONN and drops the connection: every answer
+ * that needs TCP after a truncated UDP reply failed. Here the write goes first; the read follows
+ * in the next round, since libevent's events are level-triggered. */
+struct dns_loop {
+	getdns_eventloop super;	 /* first: getdns holds a pointer to it */
+	struct event_base *base; /* borrowed: the engine's loop */
+};
+
+static void dns_loop_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	getdns_eventloop_event *gev = arg;
+	(void)fd;
+	if ((what & EV_WRITE) && gev->write_cb)
+		gev->write_cb(gev->userarg);
+	else if ((what & EV_READ) && gev->read_cb)
+		gev->read_cb(gev->userarg);
+	else if ((what & EV_TIMEOUT) && gev->timeout_cb)
+		gev->timeout_cb(gev->userarg);
+}
+
+static getdns_return_t dns_loop_schedule(getdns_eventloop *loop, int fd, uint64_t timeout_ms,
+					 getdns_eventloop_event *gev)
+{
+	struct dns_loop *l = (struct dns_loop *)loop;
+	short what = (gev->read_cb ? EV_READ | EV_PERSIST : 0) |
+		     (gev->write_cb ? EV_WRITE | EV_PERSIST : 0);
+	struct event *ev = event_new(l->base, (gev->read_cb || gev->write_cb) ? fd : -1, what,
+				     dns_loop_on_event, gev);
+	if (ev == NULL)
+		return GETDNS_RETURN_MEMORY_ERROR;
+	/* getdns' "forever" is (uint64_t)-1: no timer at all rather than an overflowing one. */
+	int timed = gev->timeout_cb && timeout_ms != UINT64_MAX;
+	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+	if (event_add(ev, timed ? &tv : NULL) < 0) {
+		event_free(ev);
+		return GETDNS_RETURN_GENERIC_ERROR;
+	}
+	gev->ev = ev;
+	return GETDNS_RETURN_GOOD;
+}
+
+static getdns_return_t dns_loop_clear(getdns_eventloop *loop, getdns_eventloop_event *gev)
+{
+	(void)loop;
+	if (gev->ev == NULL)
+		return GETDNS_RETURN_GOOD;
+	event_free(gev->ev); /* deletes it first */
+	gev->ev = NULL;
+	return GETDNS_RETURN_GOOD;
+}
+
+static void dns_loop_run(getdns_eventloop *loop)
+{
+	event_base_dispatch(((struct dns_loop *)loop)->base);
+}
+
+static void dns_loop_run_once(getdns_eventloop *loop, int blocking)
+{
+	event_base_loop(((struct dns_loop *)loop)->base,
+			EVLOOP_ONCE | (blocking ? 0 : EVLOOP_NONBLOCK));
+}
+
+/* getdns_context_destroy calls this before ub_ctx_delete, which then clears libunbound's last
+ * events (a TCP connection kept open for reuse) through this same loop: it must stay alive, so
+ * the owner frees it with dns_loop_free once the context is gone. */
+static void dns_loop_cleanup(getdns_eventloop *loop)
+{
+	(void)loop;
+}
+
+struct getdns_eventloop *dns_loop_new(struct event_base *base)
+{
+	static getdns_eventloop_vmt vmt = {
+		.cleanup = dns_loop_cleanup,
+		.schedule = dns_loop_schedule,
+		.clear = dns_loop_clear,
+		.run = dns_loop_run,
+		.run_once = dns_loop_run_once,
+	};
+	struct dns_loop *l = xcalloc(1, sizeof *l);
+	l->super.vmt = &vmt;
+	l->base = base;
+	return &l->super;
+}
+
+void dns_loop_free(struct getdns_eventloop *loop)
+{
+	free(loop);
+}
 
 static int dns_fail(char *err, size_t errlen, const char *what, getdns_return_t r)
 {
@@ -183,7 +278,8 @@ struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err
 		dns_free(d);
 		return NULL;
 	}
-	r = getdns_extension_set_libevent_base(d->ctx, base);
+	d->loop = dns_loop_new(base);
+	r = getdns_context_set_eventloop(d->ctx, d->loop);
 	if (r) {
 		dns_fail(err, errlen, "attaching getdns to libevent", r);
 		dns_free(d);
@@ -200,6 +296,7 @@ void dns_free(struct dns *d)
 		dns_cancel(d, d->queue_head, "shutting down");
 	if (d->ctx)
 		getdns_context_destroy(d->ctx); /* runs the callbacks of what is in flight */
+	dns_loop_free(d->loop);
 	getdns_dict_destroy(d->ext);
 	free(d);
 }
@@ -373,9 +470,37 @@ static void dns_read_ede(struct dns_answer *a, getdns_dict *reply, int *bogus)
 	}
 }
 
+/* 1 when the reply's question section is (name, type) as asked. On a failed recursion (SERVFAIL)
+ * the libunbound of Debian 12 hands getdns its last received packet instead of no packet, and
+ * getdns passes that on as the reply, rcode NOERROR: an answer to some other question, which read
+ * as ours would say "no record". Writes the reply's question into other when it differs. */
+static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char *other,
+			    size_t otherlen)
+{
+	getdns_bindata *qname = NULL;
+	uint32_t qtype = 0;
+	if (getdns_dict_get_bindata(reply, "/question/qname", &qname) || qname == NULL ||
+	    getdns_dict_get_int(reply, "/question/qtype", &qtype)) {
+		snprintf(other, otherlen, "no question");
+		return 0;
+	}
+	char *name = dns_wire_to_name(qname);
+	int same = qtype == a->qtype && dname_equal(name, a->qname);
+	if (!same)
+		snprintf(other, otherlen, "%s/%u", name, qtype);
+	free(name);
+	return same;
+}
+
 static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict *reply)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
+	char other[DNAME_MAX + 16];
+	if (!dns_reply_is_for(reply, a, other, sizeof other)) {
+		a->status = DNS_STATUS_ERROR;
+		a->why = xasprintf("reply to another question (%s)", other);
+		return;
+	}
 	getdns_dict_get_int(reply, "/header/rcode", &rcode);
 	getdns_dict_get_int(reply, "/header/ad", &ad);
 	a->rcode = (int)rcode;

@@ -13,6 +13,7 @@ struct event_base;
 struct config;
 struct dns;
 struct dns_request;
+struct getdns_eventloop;
 
 /* Called once per lookup, also when cancelled (answer->status TIMEOUT, why "cancelled").
  * answer is the callee's to keep: it may move the contents out (and must clear them). */
@@ -30,5 +31,12 @@ void dns_cancel(struct dns *d, struct dns_request *req, const char *why);
 
 /* Queries started and answered so far (for progress and benchmarks). */
 uint64_t dns_queries(const struct dns *d);
+
+/* getdns' event loop on base (getdns_context_set_eventloop), used instead of getdns' own libevent
+ * extension: when an fd is both writable and readable it runs the write callback, and the read in
+ * the next round (dns.c says why). The caller owns it and frees it with dns_loop_free after the
+ * context using it is destroyed (its vmt->cleanup does nothing). */
+struct getdns_eventloop *dns_loop_new(struct event_base *base);
+void dns_loop_free(struct getdns_eventloop *loop);
 
 #endif
