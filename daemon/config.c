@@ -99,6 +99,8 @@ static const struct config_opt config_opts[] = {
 	STR_OPT("dns", "root_hints", dns_root_hints, NULL),
 	STR_OPT("dns", "trust_anchor", dns_trust_anchor, NULL),
 	UINT_OPT("dns", "timeout", dns_timeout_ms, 100, 60000),
+	UINT_OPT("dns", "cache_ttl", dns_cache_ttl_s, 0, 86400),
+	UINT_OPT("dns", "cache_entries", dns_cache_entries, 1, 10000000),
 
 	STR_OPT("store", "path", store_path, NULL),
 	UINT_OPT("store", "batch_size", batch_size, 1, 100000),
@@ -149,6 +151,8 @@ void config_init_defaults(struct config *cfg)
 	cfg->dns_root_hints = xstrdup("");
 	cfg->dns_trust_anchor = xstrdup("");
 	cfg->dns_timeout_ms = 5000;
+	cfg->dns_cache_ttl_s = 300;
+	cfg->dns_cache_entries = 100000;
 
 	cfg->store_path = xstrdup("");
 	cfg->batch_size = 500;

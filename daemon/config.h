@@ -39,6 +39,8 @@ struct config {
 	char *dns_root_hints;			/* owned: recursive: root hints file; "" = built-in */
 	char *dns_trust_anchor;			/* owned: trust anchor file (zone-file DS/DNSKEY); "" = built-in */
 	unsigned dns_timeout_ms;		/* per query; 5000 (100..60000) */
+	unsigned dns_cache_ttl_s;		/* answers kept at most; 300 (0 = no cache..86400) */
+	unsigned dns_cache_entries;		/* answers kept; 100000 (1..10000000) */
 
 	/* store: */
 	char *store_path;	/* owned: SQLite file; "" = in-memory (one-shot scans) */

@@ -2,6 +2,7 @@
  * freed in its getdns callback, the one place it ends (also on cancel). Responses are converted
  * to struct dns_answer and destroyed there. */
 #include "daemon/dns.h"
+#include "daemon/dns_cache.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -18,30 +20,50 @@
 #include "common/xalloc.h"
 #include "daemon/config.h"
 
+#define DNS_INFLIGHT_BUCKETS 16384 /* hash of questions in flight (a power of two) */
+
 struct dns {
 	getdns_context *ctx;	  /* owned */
 	getdns_eventloop *loop;	  /* owned: getdns' event loop (dns_loop_new), outlives ctx */
 	getdns_dict *ext;	  /* owned: extensions passed with every query */
+	struct dns_cache *cache;  /* owned: definite answers, by (name, type) */
 	int trust_upstream;	  /* 1: DNSSEC status from the AD bit / EDE of the resolver */
-	uint64_t started;	  /* queries started */
-	uint64_t answered;	  /* callbacks run */
-	size_t outstanding;	  /* lookups handed to getdns and not yet answered */
+	uint64_t started;	  /* queries handed to getdns */
+	uint64_t answered;	  /* queries answered */
+	uint64_t lookups;	  /* dns_lookup calls */
+	uint64_t joined;	  /* lookups that joined a query already in flight */
+	size_t outstanding;	  /* queries handed to getdns and not yet answered */
 	size_t max_outstanding;	  /* more wait in the queue (getdns: one socket per query) */
-	struct dns_request *queue_head, *queue_tail; /* borrowed: lookups waiting their turn */
+	struct dns_query *queue_head, *queue_tail; /* borrowed: queries waiting their turn */
+	struct dns_query *inflight[DNS_INFLIGHT_BUCKETS]; /* borrowed: queued or sent, by question */
+	struct dns_query *starting; /* being handed to getdns; NULL once answered */
 };
 
-struct dns_request {
+/* One question asked of getdns (or waiting to be), shared by every lookup that wants it while it
+ * is in flight: a thousand domains on one provider ask for its MX host's addresses once. */
+struct dns_query {
 	struct dns *dns;	     /* borrowed: the owner */
 	getdns_transaction_t id;     /* getdns transaction */
-	dns_done_fn *cb;	     /* completion */
-	void *arg;		     /* borrowed: cb's argument */
 	const char *cancel_why;	     /* static: reason given to dns_cancel */
-	char name[DNAME_MAX];	     /* the question */
+	char name[DNAME_MAX];	     /* the question, canonical */
 	uint16_t type;		     /* its type */
 	int attempts;		     /* queries sent for this question */
-	struct dns_request *next;    /* in the queue */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
+	struct dns_request *waiters; /* owned: the lookups to answer */
+	struct dns_query *next;	     /* in the queue */
+	struct dns_query *hnext;     /* in its inflight bucket */
 };
+
+/* One lookup: the caller's handle. */
+struct dns_request {
+	struct dns_query *query;  /* borrowed: the question it waits for */
+	dns_done_fn *cb;	  /* completion */
+	void *arg;		  /* borrowed: cb's argument */
+	struct dns_request *next; /* among the query's waiters */
+};
+
+/* NODATA and NXDOMAIN are kept this long at most (the SOA minimum is not recorded). */
+#define DNS_NEGATIVE_TTL_S 60
 
 /* getdns' stub sends a UDP query once and waits out the timeout: one lost datagram would be a
  * "timeout" verdict. Ask again before reporting it. */
@@ -278,6 +300,12 @@ struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err
 		dns_free(d);
 		return NULL;
 	}
+	struct dns_cache_limits lim = {
+		.max_entries = cfg->dns_cache_entries,
+		.max_ttl_s = cfg->dns_cache_ttl_s,
+		.negative_ttl_s = DNS_NEGATIVE_TTL_S,
+	};
+	d->cache = dns_cache_new(&lim);
 	d->loop = dns_loop_new(base);
 	r = getdns_context_set_eventloop(d->ctx, d->loop);
 	if (r) {
@@ -293,10 +321,11 @@ void dns_free(struct dns *d)
 	if (d == NULL)
 		return;
 	while (d->queue_head)
-		dns_cancel(d, d->queue_head, "shutting down");
+		dns_cancel(d, d->queue_head->waiters, "shutting down");
 	if (d->ctx)
 		getdns_context_destroy(d->ctx); /* runs the callbacks of what is in flight */
 	dns_loop_free(d->loop);
+	dns_cache_free(d->cache);
 	getdns_dict_destroy(d->ext);
 	free(d);
 }
@@ -304,6 +333,16 @@ void dns_free(struct dns *d)
 uint64_t dns_queries(const struct dns *d)
 {
 	return d->started;
+}
+
+void dns_stats(const struct dns *d, struct dns_stats *out)
+{
+	struct dns_cache_stats cs;
+	dns_cache_stats(d->cache, &cs);
+	out->lookups = d->lookups;
+	out->queries = d->started;
+	out->cache_hits = cs.hits;
+	out->joined = d->joined;
 }
 
 static char *dns_wire_to_name(const getdns_bindata *wire)
@@ -565,50 +604,96 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 			    getdns_dict *response, void *userarg, getdns_transaction_t tid);
 
-static int dns_start(struct dns *d, struct dns_request *req)
+static struct dns_query **dns_inflight_slot(struct dns *d, const char *name, uint16_t type)
+{
+	uint32_t h = 2166136261u ^ type; /* FNV-1a over the canonical name */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	struct dns_query **pp = &d->inflight[h & (DNS_INFLIGHT_BUCKETS - 1)];
+	while (*pp && ((*pp)->type != type || strcmp((*pp)->name, name) != 0))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+/* The query is answered or abandoned: later lookups of its question start a new one. */
+static void dns_inflight_remove(struct dns *d, struct dns_query *q)
+{
+	struct dns_query **pp = dns_inflight_slot(d, q->name, q->type);
+	if (*pp == q)
+		*pp = q->hnext;
+}
+
+static int dns_start(struct dns *d, struct dns_query *q)
 {
 	d->outstanding++;
-	getdns_return_t r = getdns_general(d->ctx, req->name, req->type, d->ext, req, &req->id,
+	d->started++;
+	getdns_return_t r = getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id,
 					   dns_on_response);
 	if (r != GETDNS_RETURN_GOOD) {
 		d->outstanding--;
-		log_debug("dns: %s/%u not started: %s", req->name, req->type,
+		log_debug("dns: %s/%u not started: %s", q->name, q->type,
 			  getdns_get_errorstr_by_id(r));
 		return -1;
 	}
 	return 0;
 }
 
-/* Answer a lookup that never reached getdns (cancelled in the queue, or not startable). */
-static void dns_answer_unsent(struct dns_request *req, enum dns_status status, const char *why)
+/* Give a its waiters, each its own copy (a callback may move the contents out), and free q.
+ * Callbacks may start lookups: q is out of the in-flight table before the first runs. */
+static void dns_answer_waiters(struct dns_query *q, struct dns_answer *a)
+{
+	dns_inflight_remove(q->dns, q);
+	if (q->dns->starting == q)
+		q->dns->starting = NULL;
+	struct dns_request *w = q->waiters;
+	free(q);
+	while (w) {
+		struct dns_request *next = w->next;
+		struct dns_answer copy = {0};
+		if (next)
+			dns_answer_copy(&copy, a);
+		dns_done_fn *cb = w->cb;
+		void *arg = w->arg;
+		free(w);
+		cb(next ? &copy : a, arg);
+		dns_answer_clear(&copy);
+		w = next;
+	}
+}
+
+/* Answer a query that never reached getdns (cancelled in the queue, or not startable). */
+static void dns_answer_unsent(struct dns_query *q, enum dns_status status, const char *why)
 {
 	struct dns_answer a = {0};
-	a.qname = xstrdup(req->name);
-	a.qtype = req->type;
+	a.qname = xstrdup(q->name);
+	a.qtype = q->type;
 	a.rcode = -1;
 	a.status = status;
 	a.why = xstrdup(why);
-	req->dns->answered++;
-	dns_done_fn *cb = req->cb;
-	void *arg = req->arg;
-	free(req);
-	cb(&a, arg);
+	dns_answer_waiters(q, &a);
 	dns_answer_clear(&a);
 }
 
-/* Hand queued lookups to getdns while there is room (after every answer). */
+/* Hand queued queries to getdns while there is room (after every answer). */
 static void dns_start_queued(struct dns *d)
 {
 	while (d->queue_head && d->outstanding < d->max_outstanding) {
-		struct dns_request *req = d->queue_head;
-		d->queue_head = req->next;
+		struct dns_query *q = d->queue_head;
+		d->queue_head = q->next;
 		if (d->queue_head == NULL)
 			d->queue_tail = NULL;
-		req->next = NULL;
-		req->queued = 0;
-		if (dns_start(d, req) < 0)
-			dns_answer_unsent(req, DNS_STATUS_ERROR, "query could not be started");
+		q->next = NULL;
+		q->queued = 0;
+		if (dns_start(d, q) < 0)
+			dns_answer_unsent(q, DNS_STATUS_ERROR, "query could not be started");
 	}
+}
+
+static int64_t dns_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
@@ -616,22 +701,23 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 {
 	(void)ctx;
 	(void)tid;
-	struct dns_request *req = userarg;
-	struct dns *d = req->dns;
+	struct dns_query *q = userarg;
+	struct dns *d = q->dns;
 	uint32_t rstatus = 0;
 	if (type == GETDNS_CALLBACK_COMPLETE)
 		getdns_dict_get_int(response, "status", &rstatus);
 	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) &&
-	    req->attempts < DNS_ATTEMPTS &&
-	    getdns_general(d->ctx, req->name, req->type, d->ext, req, &req->id,
-			   dns_on_response) == GETDNS_RETURN_GOOD) {
-		req->attempts++;
+	    q->attempts < DNS_ATTEMPTS &&
+	    getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id, dns_on_response) ==
+		    GETDNS_RETURN_GOOD) {
+		q->attempts++;
+		d->started++;
 		getdns_dict_destroy(response);
 		return;
 	}
 	struct dns_answer a = {0};
-	a.qname = xstrdup(req->name);
-	a.qtype = req->type;
+	a.qname = xstrdup(q->name);
+	a.qtype = q->type;
 	a.rcode = -1;
 	d->answered++;
 	getdns_list *replies = NULL;
@@ -659,65 +745,119 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 		break;
 	case GETDNS_CALLBACK_CANCEL:
 		a.status = DNS_STATUS_TIMEOUT;
-		a.why = xstrdup(req->cancel_why ? req->cancel_why : "cancelled");
+		a.why = xstrdup(q->cancel_why ? q->cancel_why : "cancelled");
 		break;
 	default:
 		a.status = DNS_STATUS_ERROR;
 		a.why = xstrdup("lookup error");
 	}
 	getdns_dict_destroy(response);
-	dns_done_fn *cb = req->cb;
-	void *arg = req->arg;
-	free(req);
+	if (type == GETDNS_CALLBACK_COMPLETE)
+		dns_cache_put(d->cache, &a, dns_now_ms());
 	d->outstanding--;
-	cb(&a, arg);
+	dns_answer_waiters(q, &a);
 	dns_answer_clear(&a);
 	dns_start_queued(d);
 }
 
+/* The handle of a lookup answered before dns_lookup returned (from the cache, or by getdns at
+ * once): never dereferenced; dns_cancel ignores it. */
+static struct dns_request dns_answered_now;
+
 struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, dns_done_fn *cb,
 			       void *arg)
 {
-	struct dns_request *req = xcalloc(1, sizeof *req);
-	req->dns = d;
-	req->cb = cb;
-	req->arg = arg;
-	req->type = type;
-	dname_canonical(name, req->name, sizeof req->name);
-	d->started++;
-	req->attempts = 1;
-	if (d->outstanding >= d->max_outstanding || d->queue_head) {
-		req->queued = 1;
-		if (d->queue_tail)
-			d->queue_tail->next = req;
-		else
-			d->queue_head = req;
-		d->queue_tail = req;
-		return req;
+	char canon[DNAME_MAX];
+	dname_canonical(name, canon, sizeof canon);
+	d->lookups++;
+	const struct dns_answer *cached = dns_cache_get(d->cache, canon, type, dns_now_ms());
+	if (cached) {
+		struct dns_answer a = {0};
+		dns_answer_copy(&a, cached);
+		cb(&a, arg);
+		dns_answer_clear(&a);
+		return &dns_answered_now;
 	}
-	if (dns_start(d, req) < 0) {
-		free(req);
+	struct dns_request *w = xcalloc(1, sizeof *w);
+	w->cb = cb;
+	w->arg = arg;
+	struct dns_query **slot = dns_inflight_slot(d, canon, type);
+	if (*slot) { /* the question is already asked: wait for the same answer */
+		w->query = *slot;
+		w->next = (*slot)->waiters;
+		(*slot)->waiters = w;
+		d->joined++;
+		return w;
+	}
+	struct dns_query *q = xcalloc(1, sizeof *q);
+	q->dns = d;
+	q->type = type;
+	memcpy(q->name, canon, sizeof q->name);
+	q->attempts = 1;
+	q->waiters = w;
+	w->query = q;
+	*slot = q;
+	if (d->outstanding >= d->max_outstanding || d->queue_head) {
+		q->queued = 1;
+		if (d->queue_tail)
+			d->queue_tail->next = q;
+		else
+			d->queue_head = q;
+		d->queue_tail = q;
+		return w;
+	}
+	d->starting = q;
+	if (dns_start(d, q) < 0) {
+		d->starting = NULL;
+		dns_inflight_remove(d, q);
+		free(w);
+		free(q);
 		return NULL;
 	}
-	return req;
+	if (d->starting == NULL)
+		return &dns_answered_now; /* getdns answered inside getdns_general */
+	d->starting = NULL;
+	return w;
 }
 
-void dns_cancel(struct dns *d, struct dns_request *req, const char *why)
+void dns_cancel(struct dns *d, struct dns_request *w, const char *why)
 {
-	if (req->queued) {
-		struct dns_request **pp = &d->queue_head, *prev = NULL;
-		while (*pp && *pp != req) {
+	if (w == NULL || w == &dns_answered_now)
+		return;
+	struct dns_query *q = w->query;
+	if (q->waiters != w || w->next) {
+		/* Others wait for the same question: this lookup alone ends, the query goes on. */
+		struct dns_request **pp = &q->waiters;
+		while (*pp != w)
+			pp = &(*pp)->next;
+		*pp = w->next;
+		struct dns_answer a = {0};
+		a.qname = xstrdup(q->name);
+		a.qtype = q->type;
+		a.rcode = -1;
+		a.status = DNS_STATUS_TIMEOUT;
+		a.why = xstrdup(why ? why : "cancelled");
+		dns_done_fn *cb = w->cb;
+		void *arg = w->arg;
+		free(w);
+		cb(&a, arg);
+		dns_answer_clear(&a);
+		return;
+	}
+	if (q->queued) {
+		struct dns_query **pp = &d->queue_head, *prev = NULL;
+		while (*pp && *pp != q) {
 			prev = *pp;
 			pp = &(*pp)->next;
 		}
 		if (*pp) {
-			*pp = req->next;
-			if (d->queue_tail == req)
+			*pp = q->next;
+			if (d->queue_tail == q)
 				d->queue_tail = prev;
 		}
-		dns_answer_unsent(req, DNS_STATUS_TIMEOUT, why ? why : "cancelled");
+		dns_answer_unsent(q, DNS_STATUS_TIMEOUT, why ? why : "cancelled");
 		return;
 	}
-	req->cancel_why = why;
-	getdns_cancel_callback(d->ctx, req->id);
+	q->cancel_why = why;
+	getdns_cancel_callback(d->ctx, q->id);
 }

@@ -22,15 +22,26 @@ typedef void dns_done_fn(struct dns_answer *answer, void *arg);
 struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen);
 void dns_free(struct dns *d);
 
-/* Start a lookup of (name, type). Returns a handle for dns_cancel, or NULL when it could not be
- * started (cb is then never called). cb may run before dns_lookup returns. */
+/* Start a lookup of (name, type). A fresh answer from the scanner's cache (dns_cache.h) is given
+ * at once; a question already in flight is not asked twice, the lookup waits for its answer.
+ * Returns a handle for dns_cancel, or NULL when it could not be started (cb is then never called).
+ * cb may run before dns_lookup returns; the handle returned then is inert. */
 struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, dns_done_fn *cb,
 			       void *arg);
-/* Cancel: cb runs (synchronously) with a TIMEOUT answer saying why. */
+/* Cancel: cb runs (synchronously) with a TIMEOUT answer saying why. Other lookups of the same
+ * question keep waiting. */
 void dns_cancel(struct dns *d, struct dns_request *req, const char *why);
 
-/* Queries started and answered so far (for progress and benchmarks). */
+/* Queries handed to getdns so far (for progress and benchmarks). */
 uint64_t dns_queries(const struct dns *d);
+
+struct dns_stats {
+	uint64_t lookups;    /* dns_lookup calls */
+	uint64_t queries;    /* queries handed to getdns (retries included) */
+	uint64_t cache_hits; /* lookups answered from the cache */
+	uint64_t joined;     /* lookups that waited for a query already in flight */
+};
+void dns_stats(const struct dns *d, struct dns_stats *out);
 
 /* getdns' event loop on base (getdns_context_set_eventloop), used instead of getdns' own libevent
  * extension: when an fd is both writable and readable it runs the write callback, and the read in

@@ -267,6 +267,14 @@ void engine_free(struct engine *e)
 			x509_set_trust(NULL);
 		X509_STORE_free(e->trust);
 	}
+	if (e->dns) {
+		struct dns_stats ds;
+		dns_stats(e->dns, &ds);
+		log_debug("dns: %llu lookups: %llu from the cache, %llu joined a query in flight; "
+			  "%llu queries", (unsigned long long)ds.lookups,
+			  (unsigned long long)ds.cache_hits, (unsigned long long)ds.joined,
+			  (unsigned long long)ds.queries);
+	}
 	dns_free(e->dns);
 	if (e->refill)
 		event_free(e->refill);
