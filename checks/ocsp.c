@@ -156,16 +156,6 @@ static X509 *ocsp_authorised_signer(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X
 	return signer;
 }
 
-static json_t *ocsp_gtime_json(const ASN1_GENERALIZEDTIME *g)
-{
-	struct tm tm;
-	char buf[32];
-	if (g == NULL || ASN1_TIME_to_tm(g, &tm) != 1)
-		return json_null();
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 /* The single response about id in bs, judged at t. */
 static enum x509_revocation ocsp_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, time_t t, json_t *d,
 					char *why, size_t len)
@@ -177,8 +167,8 @@ static enum x509_revocation ocsp_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, tim
 		return X509_REV_UNKNOWN;
 	}
 	json_object_set_new(d, "cert_status", json_string(OCSP_cert_status_str(status)));
-	json_object_set_new(d, "this_update", ocsp_gtime_json(thisupd));
-	json_object_set_new(d, "next_update", ocsp_gtime_json(nextupd));
+	json_object_set_new(d, "this_update", x509_time_json(thisupd));
+	json_object_set_new(d, "next_update", x509_time_json(nextupd));
 	time_t early = t + OCSP_SKEW_S, late = t - OCSP_SKEW_S;
 	if (thisupd == NULL || X509_cmp_time(thisupd, &early) > 0) {
 		snprintf(why, len, "the response is not yet valid (thisUpdate in the future)");
@@ -191,7 +181,7 @@ static enum x509_revocation ocsp_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, tim
 	if (status == V_OCSP_CERTSTATUS_GOOD)
 		return X509_REV_GOOD;
 	if (status == V_OCSP_CERTSTATUS_REVOKED) {
-		json_object_set_new(d, "revoked_at", ocsp_gtime_json(revtime));
+		json_object_set_new(d, "revoked_at", x509_time_json(revtime));
 		if (reason >= 0)
 			json_object_set_new(d, "revocation_reason",
 					    json_string(OCSP_crl_reason_str(reason)));

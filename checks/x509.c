@@ -103,7 +103,7 @@ static json_t *x509_name_json(const X509_NAME *name)
 	return json_string(buf);
 }
 
-static json_t *x509_time_json(const ASN1_TIME *t)
+json_t *x509_time_json(const ASN1_TIME *t)
 {
 	struct tm tm;
 	char buf[32];

@@ -53,6 +53,9 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
  * every domain of a hosting operator, and decoding is OpenSSL 3's costly step. */
 X509 *x509_cert_decode(const struct smtp_cert *c);
 
+/* t as "YYYY-MM-DDTHH:MM:SSZ", or JSON null. */
+json_t *x509_time_json(const ASN1_TIME *t);
+
 /* The moment a probe is judged at: when it ran (so a stored campaign re-evaluates the same way). */
 time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p);
 
