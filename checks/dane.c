@@ -63,6 +63,21 @@ static size_t dane_plan(const struct evidence *ev, struct dns_question *q, size_
 
 /* ---- matching ---- */
 
+/* The client context DANE verification hangs off: the same for every match, and costly to make
+ * in OpenSSL 3 (it fetches every cipher and digest of the providers), so it is made once. */
+static SSL_CTX *dane_ctx(void)
+{
+	static SSL_CTX *ctx;
+	if (ctx == NULL) {
+		ctx = SSL_CTX_new(TLS_client_method());
+		if (ctx && SSL_CTX_dane_enable(ctx) <= 0) {
+			SSL_CTX_free(ctx);
+			ctx = NULL;
+		}
+	}
+	return ctx;
+}
+
 static int dane_verify_one(SSL_CTX *sctx, X509 *leaf, STACK_OF(X509) *untrusted,
 			   const struct dns_rdata *r, const char *base, const char *host, time_t t,
 			   int *usable, char *why, size_t whylen)
@@ -109,8 +124,9 @@ int dane_match(const struct smtp_probe *p, const struct dns_rdata *rr, size_t n,
 	       time_t t, int *usable, char *why, size_t whylen)
 {
 	snprintf(why, whylen, "no TLSA record matches");
-	const unsigned char *d = p->chain_len ? p->chain[0].der : NULL;
-	X509 *leaf = d ? d2i_X509(NULL, &d, (long)p->chain[0].len) : NULL;
+	/* Decoded through the x509 check's memo: the same chains come back for every domain of an
+	 * operator, and the x509 check has usually decoded them already. */
+	X509 *leaf = p->chain_len ? x509_cert_decode(&p->chain[0]) : NULL;
 	if (leaf == NULL) {
 		snprintf(why, whylen, "no certificate to match");
 		for (size_t i = 0; usable && i < n; i++)
@@ -119,15 +135,14 @@ int dane_match(const struct smtp_probe *p, const struct dns_rdata *rr, size_t n,
 	}
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	for (size_t i = 1; i < p->chain_len; i++) {
-		d = p->chain[i].der;
-		X509 *x = d2i_X509(NULL, &d, (long)p->chain[i].len);
+		X509 *x = x509_cert_decode(&p->chain[i]);
 		if (x)
 			sk_X509_push(untrusted, x);
 	}
-	SSL_CTX *sctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *sctx = dane_ctx();
 	int found = -1;
 	char last[160] = "";
-	if (sctx && SSL_CTX_dane_enable(sctx) > 0) {
+	if (sctx) {
 		for (size_t i = 0; i < n; i++) {
 			int u = 0;
 			char one[160];
@@ -148,7 +163,6 @@ int dane_match(const struct smtp_probe *p, const struct dns_rdata *rr, size_t n,
 	}
 	if (found < 0 && last[0])
 		snprintf(why, whylen, "%s", last);
-	SSL_CTX_free(sctx);
 	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(leaf);
 	return found;

@@ -1,8 +1,19 @@
 /* http.c — libcurl multi_socket on libevent: one event per socket attached to curl with
  * curl_multi_assign, one timer; finished transfers are drained after every socket action.
- * Owns the multi handle, each easy handle, its resolve pin and its transfer state until
- * completion. Names are resolved only from the caller's pins: curl's resolver-start hook
- * refuses every other lookup, so no query ever leaves through the system resolver. */
+ * Owns the multi handle, each easy handle, its resolve pin, its DNS share and its transfer state
+ * until completion. Names are resolved only from the caller's pins: curl's resolver-start hook
+ * refuses every other lookup, so no query ever leaves through the system resolver.
+ *
+ * What the transfers share, and what they do not: the multi keeps one CA store for all of them
+ * (curl's CA cache, which applies only when the store comes from a CA file alone, so CAPATH is
+ * cleared). Each transfer has a DNS cache of its own (a CURLSH holding only its pin): pins are
+ * permanent entries in curl, so in the multi's shared cache they would pile up, one per policy
+ * host, and be walked on every transfer; and one domain's pin must never answer another's
+ * fetch. Connections are not kept for reuse: a kept connection would serve the next transfer
+ * to the same name whatever address that transfer pinned, or without a pin at all; and every
+ * URL is fetched once per run (url_cache.c), policy hosts one per domain. TLS sessions are not
+ * shared either: curl resumes only to the same host name, which a run seldom fetches from
+ * twice. */
 #include "daemon/http.h"
 
 #include <arpa/inet.h>
@@ -34,6 +45,7 @@ struct http_transfer {
 	int unpinned;		    /* the resolver hook refused a name */
 	char unpinned_host[256];    /* that name, for the error */
 	struct curl_slist *resolve; /* owned: the CURLOPT_RESOLVE list, alive as long as easy */
+	CURLSH *dns;		    /* owned: this transfer's DNS cache (its pin), outlives easy */
 	struct http_transfer *prev, *next; /* in http->transfers */
 };
 
@@ -45,6 +57,18 @@ static void http_unlink(struct http *h, struct http_transfer *t)
 		h->transfers = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
+}
+
+/* The curl side of a transfer, in the order curl needs: the easy handle before the share it
+ * uses; the resolve list may go with the handle. */
+static void http_transfer_release(struct http_transfer *t)
+{
+	curl_easy_cleanup(t->easy);
+	curl_share_cleanup(t->dns);
+	curl_slist_free_all(t->resolve);
+	t->easy = NULL;
+	t->dns = NULL;
+	t->resolve = NULL;
 }
 
 struct http_socket {
@@ -91,8 +115,7 @@ static void http_check_done(struct http *h)
 		if (r->body == NULL)
 			r->body = xcalloc(1, 1);
 		curl_multi_remove_handle(h->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-		curl_slist_free_all(t->resolve);
+		http_transfer_release(t);
 		http_unlink(h, t);
 		t->cb(r, t->arg);
 		free(r->content_type);
@@ -190,8 +213,7 @@ void http_free(struct http *h)
 		struct http_transfer *t = h->transfers;
 		http_unlink(h, t);
 		curl_multi_remove_handle(h->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-		curl_slist_free_all(t->resolve);
+		http_transfer_release(t);
 		free(t->resp.body);
 		free(t);
 	}
@@ -215,9 +237,9 @@ static size_t http_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* curl calls this only when a name is not in its DNS cache, which holds the pins: an IP literal
- * (nothing to ask) goes on, any other name is refused. It is called for each host of a followed
- * redirect too, whose URL is then the effective one. */
+/* curl calls this only when a name is not in the transfer's DNS cache, which holds its pin and
+ * nothing else: an IP literal (nothing to ask) goes on, any other name is refused. It is called
+ * for each host of a followed redirect too, whose URL is then the effective one. */
 static int http_on_resolver_start(void *resolver_state, void *reserved, void *userdata)
 {
 	(void)resolver_state;
@@ -253,11 +275,12 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	t->arg = arg;
 	t->max_bytes = opt->max_bytes;
 	t->easy = curl_easy_init();
-	if (t->easy == NULL) {
-		free(t);
-		return -1;
-	}
+	t->dns = curl_share_init();
+	if (t->easy == NULL || t->dns == NULL ||
+	    curl_share_setopt(t->dns, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+		goto fail;
 	CURL *e = t->easy;
+	curl_easy_setopt(e, CURLOPT_SHARE, t->dns);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_data);
@@ -268,8 +291,15 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mxsurvey");
-	if (opt->ca_file && opt->ca_file[0])
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	if (opt->ca_file && opt->ca_file[0]) {
+		/* The CA file alone, as the x509 check trusts: a build-time CAPATH (Debian's
+		 * /etc/ssl/certs) would also keep curl from caching the store in the multi, and
+		 * every connection would load and decode the whole file again. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, opt->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 86400L);
+	}
 	curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, http_on_resolver_start);
 	curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, t);
 	if (opt->resolve && opt->resolve[0]) {
@@ -286,8 +316,7 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	h->fetches++;
 	return 0;
 fail:
-	curl_easy_cleanup(e);
-	curl_slist_free_all(t->resolve);
+	http_transfer_release(t);
 	free(t);
 	return -1;
 }

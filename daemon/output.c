@@ -1,7 +1,10 @@
-/* output.c — renders stored result objects as JSON, JSON lines or a text report. */
+/* output.c — renders stored result objects as JSON, JSON lines or a text report. JSON lines are
+ * the stored text itself (the bulk format: no parsing and dumping again); the others are printed
+ * from the parsed object. */
 #include "daemon/output.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "daemon/store.h"
@@ -169,9 +172,7 @@ static int output_one(json_t *r, void *arg)
 {
 	struct output_ctx *ctx = arg;
 	switch (ctx->fmt) {
-	case OUTPUT_JSONL:
-		json_dumpf(r, ctx->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', ctx->out);
+	case OUTPUT_JSONL: /* never parsed: output_one_stored */
 		break;
 	case OUTPUT_JSON:
 		fputs(ctx->n ? ",\n" : "", ctx->out);
@@ -185,10 +186,95 @@ static int output_one(json_t *r, void *arg)
 	return ferror(ctx->out) ? 1 : 0;
 }
 
+static int output_hex4(const char *s, unsigned *cp)
+{
+	*cp = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (v < 0)
+			return -1;
+		*cp = *cp << 4 | (unsigned)v;
+	}
+	return 0;
+}
+
+static void output_put_utf8(FILE *out, uint32_t cp)
+{
+	if (cp < 0x800) {
+		fputc(0xc0 | (int)(cp >> 6), out);
+	} else if (cp < 0x10000) {
+		fputc(0xe0 | (int)(cp >> 12), out);
+		fputc(0x80 | (int)(cp >> 6 & 0x3f), out);
+	} else {
+		fputc(0xf0 | (int)(cp >> 18), out);
+		fputc(0x80 | (int)(cp >> 12 & 0x3f), out);
+		fputc(0x80 | (int)(cp >> 6 & 0x3f), out);
+	}
+	fputc(0x80 | (int)(cp & 0x3f), out);
+}
+
+/* Print stored compact JSON as json_dumpf prints it without JSON_ENSURE_ASCII: the store keeps
+ * non-ASCII characters as \uXXXX escapes (a surrogate pair beyond the BMP), output is UTF-8.
+ * Every other byte and escape is printed as stored. Backslashes occur only inside strings, and
+ * each starts one escape, so a left-to-right walk cannot mistake escaped text for an escape. */
+static void output_utf8(FILE *out, const char *s, size_t len)
+{
+	size_t done = 0, i = 0;
+	while (i + 1 < len) {
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		unsigned cp, lo;
+		if (s[i + 1] != 'u' || i + 6 > len || output_hex4(s + i + 2, &cp) < 0 || cp < 0x80) {
+			i += 2;
+			continue;
+		}
+		size_t n = 6;
+		uint32_t code = cp;
+		if (cp >= 0xdc00 && cp <= 0xdfff) {
+			i += 6; /* a lone low surrogate: as stored */
+			continue;
+		}
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (i + 12 > len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+			    output_hex4(s + i + 8, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
+				i += 6; /* a lone high surrogate: as stored */
+				continue;
+			}
+			code = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			n = 12;
+		}
+		fwrite(s + done, 1, i - done, out);
+		output_put_utf8(out, code);
+		i += n;
+		done = i;
+	}
+	fwrite(s + done, 1, len - done, out);
+}
+
+static int output_one_stored(const char *json, size_t len, void *arg)
+{
+	struct output_ctx *ctx = arg;
+	output_utf8(ctx->out, json, len);
+	fputc('\n', ctx->out);
+	ctx->n++;
+	return ferror(ctx->out) ? 1 : 0;
+}
+
 int output_campaign(struct store *st, int64_t campaign_id, enum output_format fmt, FILE *out)
 {
 	struct output_ctx ctx = {fmt, out, 0};
 	struct store_counts counts;
+	if (fmt == OUTPUT_JSONL) {
+		int rc = store_foreach_result_text(st, campaign_id, output_one_stored, &ctx);
+		fflush(out);
+		return rc < 0 || ferror(out) ? -1 : 0;
+	}
 	if (store_counts(st, campaign_id, &counts) < 0)
 		return -1;
 	int many = counts.done + counts.failed + counts.pending + counts.running != 1;

@@ -697,23 +697,16 @@ int store_flush(struct store *st)
 	return 0;
 }
 
-int store_foreach_result(struct store *st, int64_t campaign_id, store_result_fn *cb, void *arg)
+int store_foreach_result_text(struct store *st, int64_t campaign_id, store_result_text_fn *cb,
+			      void *arg)
 {
 	sqlite3_stmt *s = st->stmt[STMT_FOREACH];
 	sqlite3_bind_int64(s, 1, campaign_id);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_error_t jerr;
 		const char *text = (const char *)sqlite3_column_text(s, 0);
-		json_t *j = json_loads(text, 0, &jerr);
-		if (j == NULL) {
-			log_err("store: unreadable result: %s", jerr.text);
-			ret = -1;
-			break;
-		}
-		int stop = cb(j, arg);
-		json_decref(j);
-		if (stop)
+		size_t len = (size_t)sqlite3_column_bytes(s, 0);
+		if (cb(text ? text : "", text ? len : 0, arg))
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -721,6 +714,34 @@ int store_foreach_result(struct store *st, int64_t campaign_id, store_result_fn 
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
+}
+
+struct store_parse_walk {
+	store_result_fn *cb; /* the caller's */
+	void *arg;	     /* borrowed */
+	int unreadable;	     /* a stored result was not JSON */
+};
+
+static int store_parse_one(const char *json, size_t len, void *arg)
+{
+	struct store_parse_walk *w = arg;
+	json_error_t jerr;
+	json_t *j = json_loadb(json, len, 0, &jerr);
+	if (j == NULL) {
+		log_err("store: unreadable result: %s", jerr.text);
+		w->unreadable = 1;
+		return 1;
+	}
+	int stop = w->cb(j, w->arg);
+	json_decref(j);
+	return stop;
+}
+
+int store_foreach_result(struct store *st, int64_t campaign_id, store_result_fn *cb, void *arg)
+{
+	struct store_parse_walk w = {cb, arg, 0};
+	int rc = store_foreach_result_text(st, campaign_id, store_parse_one, &w);
+	return rc < 0 || w.unreadable ? -1 : 0;
 }
 
 /* ---- campaigns ---- */

@@ -128,6 +128,11 @@ size_t store_unflushed(const struct store *st);
  * A non-zero return from cb stops the walk. */
 typedef int store_result_fn(json_t *result, void *arg);
 int store_foreach_result(struct store *st, int64_t campaign_id, store_result_fn *cb, void *arg);
+/* The same walk without parsing: cb gets the stored text (compact JSON, non-ASCII escaped as
+ * \uXXXX; borrowed, NUL-terminated, len bytes). */
+typedef int store_result_text_fn(const char *json, size_t len, void *arg);
+int store_foreach_result_text(struct store *st, int64_t campaign_id, store_result_text_fn *cb,
+			      void *arg);
 
 /* A cursor over a campaign's results, with its own statement (several may be open at once, e.g.
  * to walk two campaigns side by side). */

@@ -1,7 +1,8 @@
-/* url_cache.c — per-URL cache of fetches: a list of entries (a run meets few CRL URLs and
- * policy hosts), each fetching or done, with the waiters of the scans that need it. Owns the
- * entries, their recorded results and waiters; the HTTP client is the engine's. Callbacks always
- * come from the loop, never from inside url_cache_want. */
+/* url_cache.c — per-URL cache of fetches: a hash table of entries (a run meets one MTA-STS
+ * policy URL per domain that has one, so there can be as many as domains), each fetching or
+ * done, with the waiters of the scans that need it. Owns the entries, their recorded results and
+ * waiters; the HTTP client is the engine's. Callbacks always come from the loop, never from
+ * inside url_cache_want. */
 #include "daemon/url_cache.h"
 
 #include <event2/event.h>
@@ -19,7 +20,7 @@ struct url_entry {
 	int done;		  /* result complete */
 	long long expires_ms;	  /* done: end of its life (monotonic) */
 	struct url_wait *waiters; /* owned */
-	struct url_entry *next;	  /* in uc->entries */
+	struct url_entry *next;	  /* in its bucket */
 };
 
 struct url_wait {
@@ -36,7 +37,10 @@ struct url_cache {
 	const struct url_cache_ops *ops;  /* borrowed */
 	struct http_options opt;	  /* copy; ca_file borrowed */
 	unsigned ttl_s;			  /* reuse period */
-	struct url_entry *entries;	  /* owned */
+	struct url_entry **buckets;	  /* owned: chains of entries, each owned */
+	size_t n_buckets;		  /* a power of two */
+	size_t n_entries;		  /* in all buckets */
+	size_t sweep_at;		  /* n_entries at which expired entries are swept */
 	struct url_wait *hits;		  /* owned: cache answers to deliver */
 	struct event *notify;		  /* owned: delivers hits */
 	uint64_t fetches, nhits;	  /* counters */
@@ -114,6 +118,22 @@ static void url_on_notify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+#define URL_BUCKETS_MIN 64
+
+/* FNV-1a, 64 bits. */
+static uint64_t url_hash(const char *url)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct url_entry **url_bucket(const struct url_cache *uc, const char *url)
+{
+	return &uc->buckets[url_hash(url) & (uc->n_buckets - 1)];
+}
+
 struct url_cache *url_cache_new(struct event_base *base, struct http *http,
 				const struct http_options *opt, unsigned ttl_s,
 				const struct url_cache_ops *ops)
@@ -125,6 +145,9 @@ struct url_cache *url_cache_new(struct event_base *base, struct http *http,
 	uc->opt = *opt;
 	uc->opt.resolve = NULL;
 	uc->ttl_s = ttl_s;
+	uc->n_buckets = URL_BUCKETS_MIN;
+	uc->buckets = xcalloc(uc->n_buckets, sizeof *uc->buckets);
+	uc->sweep_at = URL_BUCKETS_MIN;
 	uc->notify = event_new(base, -1, 0, url_on_notify, uc);
 	return uc;
 }
@@ -138,11 +161,14 @@ void url_cache_free(struct url_cache *uc)
 		uc->hits = w->next;
 		free(w);
 	}
-	while (uc->entries) {
-		struct url_entry *e = uc->entries;
-		uc->entries = e->next;
-		url_entry_free(uc, e);
+	for (size_t b = 0; b < uc->n_buckets; b++) {
+		while (uc->buckets[b]) {
+			struct url_entry *e = uc->buckets[b];
+			uc->buckets[b] = e->next;
+			url_entry_free(uc, e);
+		}
 	}
+	free(uc->buckets);
 	if (uc->notify)
 		event_free(uc->notify);
 	free(uc);
@@ -165,25 +191,66 @@ static void url_defer(struct url_cache *uc, struct url_wait *w)
 	event_active(uc->notify, EV_TIMEOUT, 0);
 }
 
+static int url_expired(const struct url_cache *uc, const struct url_entry *x, long long now)
+{
+	return x->done && x->expires_ms <= now && x->waiters == NULL && !url_is_hit(uc, x);
+}
+
+/* Forget the expired entries of one chain; a new want of their URLs fetches again. */
+static void url_sweep_chain(struct url_cache *uc, struct url_entry **pp, long long now)
+{
+	while (*pp) {
+		struct url_entry *x = *pp;
+		if (url_expired(uc, x, now)) {
+			*pp = x->next;
+			url_entry_free(uc, x);
+			uc->n_entries--;
+		} else {
+			pp = &x->next;
+		}
+	}
+}
+
+/* Every time the table has doubled since the last sweep: forget what expired everywhere (so
+ * memory follows what is alive, not what was ever fetched), then size the table to about one
+ * bucket per entry. */
+static void url_maintain(struct url_cache *uc, long long now)
+{
+	for (size_t b = 0; b < uc->n_buckets; b++)
+		url_sweep_chain(uc, &uc->buckets[b], now);
+	size_t want = URL_BUCKETS_MIN;
+	while (want < uc->n_entries)
+		want *= 2;
+	if (want != uc->n_buckets) {
+		struct url_entry **old = uc->buckets;
+		size_t n_old = uc->n_buckets;
+		uc->buckets = xcalloc(want, sizeof *uc->buckets);
+		uc->n_buckets = want;
+		for (size_t b = 0; b < n_old; b++) {
+			while (old[b]) {
+				struct url_entry *x = old[b];
+				old[b] = x->next;
+				struct url_entry **head = url_bucket(uc, x->url);
+				x->next = *head;
+				*head = x;
+			}
+		}
+		free(old);
+	}
+	uc->sweep_at = 2 * (uc->n_entries > URL_BUCKETS_MIN ? uc->n_entries : URL_BUCKETS_MIN);
+}
+
 struct url_wait *url_cache_want(struct url_cache *uc, const char *url, const char *resolve,
 				url_done_fn *cb, void *arg)
 {
 	long long now = url_now_ms();
-	struct url_entry *e = NULL, **pp = &uc->entries;
-	while (*pp) {
-		struct url_entry *x = *pp;
-		int expired =
-			x->done && x->expires_ms <= now && x->waiters == NULL && !url_is_hit(uc, x);
-		if (expired) {
-			/* Forget it (the list stays short); a new want of its URL fetches again. */
-			*pp = x->next;
-			url_entry_free(uc, x);
-			continue;
-		}
+	if (uc->n_entries >= uc->sweep_at)
+		url_maintain(uc, now);
+	struct url_entry **head = url_bucket(uc, url), *e = NULL;
+	url_sweep_chain(uc, head, now);
+	for (struct url_entry *x = *head; x && e == NULL; x = x->next)
 		if (strcmp(x->url, url) == 0)
 			e = x;
-		pp = &x->next;
-	}
 	struct url_wait *w = xcalloc(1, sizeof *w);
 	w->cb = cb;
 	w->arg = arg;
@@ -202,8 +269,9 @@ struct url_wait *url_cache_want(struct url_cache *uc, const char *url, const cha
 	e->url = xstrdup(url);
 	e->result = xcalloc(1, uc->ops->size);
 	uc->ops->start(e->result, url, resolve);
-	e->next = uc->entries;
-	uc->entries = e;
+	e->next = *head;
+	*head = e;
+	uc->n_entries++;
 	uc->fetches++;
 	w->entry = e;
 	struct http_options opt = uc->opt;

@@ -1,0 +1,131 @@
+/* test_output.c — printing stored results: JSON lines are the stored text itself, and must be
+ * byte for byte what parsing it and dumping it again printed (non-ASCII as UTF-8, order and
+ * numbers as stored); the JSON array and the text report still come from the parsed object. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "checks/evidence.h"
+#include "checks/result.h"
+#include "daemon/output.h"
+#include "daemon/store.h"
+
+/* Reasons that exercise the escapes the store writes: two- and three-byte characters, one
+ * beyond the BMP (a surrogate pair), and escaped text that only looks like an escape. */
+static const char *const output_reasons[] = {
+	"RFC 7672 \xc2\xa7" "3.1: no usable record",
+	"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7 \\u00e9 \"quoted\" tab\there",
+	"plain ASCII",
+};
+#define OUTPUT_N (sizeof output_reasons / sizeof *output_reasons)
+
+static int64_t output_fill(struct store *st)
+{
+	int64_t c = store_campaign_create(st, "out", NULL);
+	assert_true(c > 0);
+	store_begin(st);
+	for (size_t i = 0; i < OUTPUT_N; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "d%zu.example", i);
+		assert_int_equal(store_enqueue(st, c, (int64_t)i, name, name), 0);
+	}
+	store_commit(st);
+	struct store_job jobs[OUTPUT_N];
+	assert_int_equal(store_claim(st, c, jobs, OUTPUT_N), OUTPUT_N);
+	for (size_t i = 0; i < OUTPUT_N; i++) {
+		struct result *res = result_new(jobs[i].domain);
+		result_set(res, CHECK_MX, json_pack("{s:f, s:i}", "percent", 100.0 / 3, "n", 7),
+			   VERDICT_FAIL, "%s", output_reasons[i]);
+		store_put_result(st, &jobs[i], res, NULL, 5);
+		result_free(res);
+	}
+	assert_int_equal(store_flush(st), 0);
+	for (size_t i = 0; i < OUTPUT_N; i++)
+		store_job_clear(&jobs[i]);
+	return c;
+}
+
+static int output_dump_line(json_t *r, void *arg)
+{
+	FILE *f = arg;
+	json_dumpf(r, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	return 0;
+}
+
+static void test_output_jsonl_is_the_parsed_dump(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	assert_non_null(st);
+	int64_t c = output_fill(st);
+
+	char *got = NULL, *want = NULL;
+	size_t got_len = 0, want_len = 0;
+	FILE *f = open_memstream(&got, &got_len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_JSONL, f), 0);
+	fclose(f);
+	f = open_memstream(&want, &want_len);
+	assert_int_equal(store_foreach_result(st, c, output_dump_line, f), 0);
+	fclose(f);
+
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "\xc2\xa7" "3.1"));		   /* UTF-8, not \u00A7 */
+	assert_non_null(strstr(got, "\xf0\x9f\x93\xa7"));	   /* one 4-byte character */
+	assert_non_null(strstr(got, "\\\\u00e9 \\\"quoted\\\"")); /* escapes kept as stored */
+	size_t lines = 0;
+	for (const char *p = got; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, OUTPUT_N);
+	free(got);
+	free(want);
+	store_close(st);
+}
+
+static void test_output_json_and_text_still_parse(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	int64_t c = output_fill(st);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_JSON, f), 0);
+	fclose(f);
+	json_error_t jerr;
+	json_t *arr = json_loads(buf, 0, &jerr);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), OUTPUT_N);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(json_array_get(arr, 1), "checks"),
+						    "mx"),
+				    "reason")),
+			    output_reasons[1]);
+	json_decref(arr);
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_TEXT, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "== d0.example"));
+	assert_non_null(strstr(buf, output_reasons[0]));
+	free(buf);
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_jsonl_is_the_parsed_dump),
+		cmocka_unit_test(test_output_json_and_text_still_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
