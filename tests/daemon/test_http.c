@@ -22,13 +22,14 @@
 
 struct served {
 	int connections; /* accepted */
+	int open;	 /* accepted and not yet closed */
 	int requests;	 /* answered */
 };
 
 static void on_closed(struct bufferevent *bev, short what, void *arg)
 {
 	(void)what;
-	(void)arg;
+	((struct served *)arg)->open--;
 	bufferevent_free(bev);
 }
 
@@ -51,6 +52,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	(void)sa;
 	(void)socklen;
 	((struct served *)arg)->connections++;
+	((struct served *)arg)->open++;
 	struct bufferevent *bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
 							 BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(bev, on_request, NULL, on_closed, arg);
@@ -125,6 +127,13 @@ static void test_http_pins_are_per_fetch(void **state)
 	assert_int_equal(http_fetches(h), 3);
 
 	http_free(h);
+	/* The server's side of each connection ends when it sees the close. */
+	for (int i = 0; i < 200 && served.open > 0; i++) {
+		struct timeval tv = {0, 10000};
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	assert_int_equal(served.open, 0);
 	evconnlistener_free(l);
 	event_base_free(base);
 }
