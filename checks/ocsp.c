@@ -99,7 +99,12 @@ size_t ocsp_request_urls(const struct evidence *ev, char **out, size_t max)
 		if (!p->tls || p->chain_len < 2)
 			continue;
 		X509 *leaf = x509_cert_decode(&p->chain[0]), *issuer = NULL;
-		for (size_t k = 1; leaf && k < p->chain_len && k < 8 && issuer == NULL; k++) {
+		/* Most leaves name no responder (Let's Encrypt dropped OCSP in 2025): only then
+		 * is the issuer looked for. */
+		STACK_OF(OPENSSL_STRING) *aia = leaf ? X509_get1_ocsp(leaf) : NULL;
+		int asks = aia != NULL;
+		X509_email_free(aia);
+		for (size_t k = 1; asks && k < p->chain_len && k < 8 && issuer == NULL; k++) {
 			X509 *x = x509_cert_decode(&p->chain[k]);
 			if (x && X509_check_issued(x, leaf) == X509_V_OK)
 				issuer = x;
