@@ -26,9 +26,12 @@
 
 static X509_STORE *x509_store; /* borrowed: see x509_set_trust */
 
+static void x509_verdicts_clear(void);
+
 void x509_set_trust(X509_STORE *store)
 {
 	x509_store = store;
+	x509_verdicts_clear(); /* a verdict holds only for the anchors it was reached with */
 }
 
 X509_STORE *x509_trust(void)
@@ -81,6 +84,87 @@ X509 *x509_cert_decode(const struct smtp_cert *c)
 	m->x = x;
 	X509_up_ref(x);
 	return x;
+}
+
+/* Path validation (X509_verify_cert) is the other costly step: one signature verification per
+ * link, for the same few chains over and over. Its outcome depends only on the certificates sent,
+ * the trust anchors and the fixed parameters below (time is not checked here, see x509_verify),
+ * so it is kept by the SHA-256 of the chain as sent, together with the chain as built. Bounded
+ * (X509_VERDICT_SLOTS, direct-mapped) and emptied whenever the trust anchors change. */
+#define X509_VERDICT_SLOTS 1024
+struct x509_verdict {
+	unsigned char key[32]; /* SHA-256 over the DER of every certificate sent, in order */
+	int used;
+	int ok;		       /* X509_verify_cert said 1 */
+	int err;	       /* X509_STORE_CTX_get_error */
+	STACK_OF(X509) *built; /* owned: the chain as built (may be NULL) */
+};
+static struct x509_verdict x509_verdicts[X509_VERDICT_SLOTS];
+
+static void x509_verdicts_clear(void)
+{
+	for (size_t i = 0; i < X509_VERDICT_SLOTS; i++) {
+		sk_X509_pop_free(x509_verdicts[i].built, X509_free);
+		memset(&x509_verdicts[i], 0, sizeof x509_verdicts[i]);
+	}
+}
+
+static int x509_chain_key(const struct smtp_probe *p, unsigned char key[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < p->chain_len; i++) {
+		uint32_t len = (uint32_t)p->chain[i].len; /* lengths too: no two chains hash alike */
+		ok = EVP_DigestUpdate(md, &len, sizeof len) &&
+		     EVP_DigestUpdate(md, p->chain[i].der, p->chain[i].len);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, key, &n) && n == 32;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static STACK_OF(X509) *x509_chain_dup(STACK_OF(X509) *sk)
+{
+	return sk ? X509_chain_up_ref(sk) : NULL;
+}
+
+/* Chain p's leaf to a trust anchor with only the intermediates sent; *built gets a new chain (or
+ * NULL), *err OpenSSL's reason. Dates are judged separately by the caller (spec §6 #11). */
+static int x509_verify(const struct smtp_probe *p, X509 *leaf, STACK_OF(X509) *untrusted,
+		       int *err, STACK_OF(X509) **built)
+{
+	unsigned char key[32];
+	struct x509_verdict *v = NULL;
+	if (x509_chain_key(p, key)) {
+		v = &x509_verdicts[((size_t)key[0] << 8 | key[1]) % X509_VERDICT_SLOTS];
+		if (v->used && memcmp(v->key, key, 32) == 0) {
+			*err = v->err;
+			*built = x509_chain_dup(v->built);
+			return v->ok;
+		}
+	}
+	X509_STORE *empty = x509_store ? NULL : X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_STORE_CTX_init(ctx, x509_store ? x509_store : empty, leaf, untrusted);
+	X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
+	X509_VERIFY_PARAM_set_depth(vp, 16);
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+	int ok = X509_verify_cert(ctx) == 1;
+	*err = X509_STORE_CTX_get_error(ctx);
+	*built = X509_STORE_CTX_get1_chain(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(empty);
+	if (v) {
+		sk_X509_pop_free(v->built, X509_free);
+		memcpy(v->key, key, 32);
+		v->used = 1;
+		v->ok = ok;
+		v->err = *err;
+		v->built = x509_chain_dup(*built);
+	}
+	return ok;
 }
 
 /* Text from a certificate is the peer's: keep printable ASCII only (JSON needs UTF-8). */
@@ -424,20 +508,10 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	json_object_set_new(j->detail, "signature", x509_sig_json(leaf));
 	json_object_set_new(j->detail, "chain_sent", json_integer((json_int_t)p->chain_sent));
 
-	/* Chain: trust anchors from the bundle, intermediates only as sent; dates are judged
-	 * separately so that an expired leaf is one failure, not two (spec §6 #11). */
-	X509_STORE *empty = x509_store ? NULL : X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	X509_STORE_CTX_init(ctx, x509_store ? x509_store : empty, leaf, untrusted);
-	X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_NO_CHECK_TIME);
-	X509_VERIFY_PARAM_set_depth(vp, 16);
-	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
-	j->chain_ok = X509_verify_cert(ctx) == 1;
-	int err = X509_STORE_CTX_get_error(ctx);
-	STACK_OF(X509) *built = X509_STORE_CTX_get1_chain(ctx);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(empty);
+	/* Chain: trust anchors from the bundle, intermediates only as sent. */
+	int err = 0;
+	STACK_OF(X509) *built = NULL;
+	j->chain_ok = x509_verify(p, leaf, untrusted, &err, &built);
 	json_object_set_new(j->detail, "chain_valid", json_boolean(j->chain_ok));
 	if (!j->chain_ok) {
 		const char *e = x509_store ? X509_verify_cert_error_string(err)

@@ -304,6 +304,41 @@ static void test_crl_urls(void **state)
 	evidence_free(ev);
 }
 
+/* Path validation is memoised per chain; a verdict must not outlive the anchors it used, and
+ * a chain that differs in one certificate (here: the intermediate left out) is its own entry. */
+static void test_verdict_memo(void **state)
+{
+	(void)state;
+	const struct x509_case c = {"memo", "mx.example.test", {C_GOOD, C_INTER}, CRLS_GOOD,
+				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "", 0};
+	const struct x509_case leaf_only = {"memo", "mx.example.test", {C_GOOD}, CRLS_GOOD,
+					    "TLSv1.3", 0, VERDICT_FAIL, 0, 1, 1, 0, "", 0};
+	struct evidence *ev = build(&c), *ev1 = build(&leaf_only);
+	X509_STORE *other = X509_STORE_new();
+	struct {
+		X509_STORE *anchors;
+		struct evidence *ev;
+		int chain_ok;
+	} steps[] = {
+		{store, ev, 1}, {store, ev, 1},	 /* the second from the memo */
+		{other, ev, 0}, {store, ev, 1},	 /* anchors changed, and back */
+		{store, ev1, 0}, {store, ev, 1}, /* one certificate less: another chain */
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		x509_set_trust(steps[i].anchors);
+		const struct smtp_probe *p = &steps[i].ev->smtp[0];
+		struct x509_judgement j;
+		x509_judge(steps[i].ev, p, x509_probe_time(steps[i].ev, p), &j);
+		if (j.chain_ok != steps[i].chain_ok)
+			fail_msg("step %zu: chain_ok %d (%s)", i, j.chain_ok, j.why);
+		json_decref(j.detail);
+	}
+	x509_set_trust(store);
+	X509_STORE_free(other);
+	evidence_free(ev);
+	evidence_free(ev1);
+}
+
 /* plan() asks for the CRL hosts' addresses; the fetch is pinned to them. */
 static void test_crl_resolve(void **state)
 {
@@ -351,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x509_cases),
 		cmocka_unit_test(test_crl_urls),
+		cmocka_unit_test(test_verdict_memo),
 		cmocka_unit_test(test_probe_time),
 		cmocka_unit_test(test_crl_resolve),
 	};
