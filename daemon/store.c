@@ -18,6 +18,7 @@
 #include "checks/check.h"
 #include "checks/evidence_json.h"
 #include "checks/result_json.h"
+#include "common/json_write.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -548,10 +549,10 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		p->score[c] = res->score[c];
 	p->result = result_to_json(res);
-	p->result_json = json_dumps(p->result, JSON_COMPACT | JSON_ENSURE_ASCII);
+	p->result_json = json_write(p->result, 1, NULL);
 	if (ev) {
 		json_t *e = evidence_to_json(ev);
-		p->evidence_json = json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII);
+		p->evidence_json = json_write(e, 1, NULL);
 		json_decref(e);
 	}
 	if (st->n_pending >= st->batch_size) {
@@ -605,7 +606,7 @@ static int store_write_mx_row(struct store *st, int64_t rid, json_t *host, const
 	store_bind_text_or_null(s, 6, dnssec);
 	json_t *probes = json_object_get(host, "probes");
 	json_t *probe = address && probes ? json_object_get(probes, address) : NULL;
-	char *detail = probe ? json_dumps(probe, JSON_COMPACT) : NULL;
+	char *detail = probe ? json_write(probe, 0, NULL) : NULL;
 	store_bind_text_or_null(s, 7, detail);
 	free(detail);
 	return store_step_done(st, s, "inserting MX row");
@@ -1035,7 +1036,7 @@ int store_evidence_page(struct store *st, int64_t campaign_id, int64_t after_id,
 int store_replace_result(struct store *st, int64_t result_id, const struct result *res)
 {
 	json_t *j = result_to_json(res);
-	char *text = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text = json_write(j, 1, NULL);
 	sqlite3_stmt *s = st->stmt[STMT_RESULT_UPDATE];
 	sqlite3_bind_int64(s, 1, result_id);
 	sqlite3_bind_text(s, 2, result_state_name(res->state), -1, SQLITE_STATIC);
