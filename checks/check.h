@@ -32,6 +32,11 @@ struct check {
 	const char *name;	     /* stable key in JSON and the store ("mx", "spf", ...) */
 	const char *title;	     /* heading in the text report */
 	check_plan_fn *plan;	     /* what to gather (may be NULL) */
+	/* plan() reads only the answers to questions it returned itself (as the sequential SPF,
+	 * DMARC and DKIM lookups do), so its output changes only once one of them is answered:
+	 * the daemon then plans it again only after such an answer. 0 (the safe default): plan
+	 * reads other evidence too (MX answers, SMTP probes) and runs after anything arrives. */
+	unsigned plan_self_contained : 1;
 	check_evaluate_fn *evaluate; /* the evaluator */
 };
 

@@ -582,5 +582,6 @@ const struct check check_dkim = {
 	.name = "dkim",
 	.title = "DKIM",
 	.plan = dkim_plan,
+	.plan_self_contained = 1,
 	.evaluate = dkim_evaluate,
 };

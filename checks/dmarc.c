@@ -1322,5 +1322,6 @@ const struct check check_dmarc = {
 	.name = "dmarc",
 	.title = "DMARC",
 	.plan = dmarc_plan,
+	.plan_self_contained = 1,
 	.evaluate = dmarc_evaluate,
 };

@@ -752,5 +752,6 @@ const struct check check_mta_sts = {
 	.name = "mta_sts",
 	.title = "MTA-STS",
 	.plan = mta_sts_plan,
+	.plan_self_contained = 1,
 	.evaluate = mta_sts_evaluate,
 };

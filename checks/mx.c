@@ -225,5 +225,6 @@ const struct check check_mx = {
 	.name = "mx",
 	.title = "Mail exchangers (MX)",
 	.plan = mx_plan,
+	.plan_self_contained = 1,
 	.evaluate = mx_evaluate,
 };

@@ -1408,5 +1408,6 @@ const struct check check_spf = {
     .name = "spf",
     .title = "SPF",
     .plan = spf_plan,
+    .plan_self_contained = 1,
     .evaluate = spf_evaluate,
 };

@@ -319,5 +319,6 @@ const struct check check_tlsrpt = {
 	.name = "tlsrpt",
 	.title = "TLS-RPT",
 	.plan = tlsrpt_plan,
+	.plan_self_contained = 1,
 	.evaluate = tlsrpt_evaluate,
 };

@@ -38,6 +38,7 @@ struct scan_lookup {
 	struct dns_request *req;	   /* borrowed: getdns owns it until its callback */
 	struct scan_lookup *prev, *next;   /* in scan->lookups */
 	struct dns_question q;		   /* the question */
+	uint64_t checks;		   /* the checks (registry bits) whose plan returned it */
 };
 
 struct scan_probe {
@@ -79,6 +80,7 @@ struct scan {
 	struct scan_der *ders;	      /* owned: CRL and OCSP fetches waited for */
 	struct scan_https *https;     /* owned: HTTPS fetches (MTA-STS policies) waited for */
 	size_t n_asked;		      /* questions asked so far (capped) */
+	uint64_t replan_due;	      /* self-contained checks with an answer since their plan */
 	int64_t started_ms;	      /* wall clock at start */
 	int deadline_hit;	      /* gathering was cut short */
 	int finishing;		      /* evaluation under way: ignore further callbacks */
@@ -127,6 +129,7 @@ static void scan_on_answer(struct dns_answer *a, void *arg)
 	free(slot->qname);
 	slot->qname = qname;
 	memset(a, 0, sizeof *a);
+	s->replan_due |= l->checks;
 	if (s->asking == l)
 		s->asking = NULL; /* answered before dns_lookup returned */
 	free(l);
@@ -138,19 +141,20 @@ static void scan_on_answer(struct dns_answer *a, void *arg)
 	event_active(s->replan, EV_TIMEOUT, 0);
 }
 
-static int scan_is_asked(const struct scan *s, const struct dns_question *q)
+static struct scan_lookup *scan_asked(const struct scan *s, const struct dns_question *q)
 {
-	for (const struct scan_lookup *l = s->lookups; l; l = l->next)
+	for (struct scan_lookup *l = s->lookups; l; l = l->next)
 		if (l->q.type == q->type && strcmp(l->q.name, q->name) == 0)
-			return 1;
-	return 0;
+			return l;
+	return NULL;
 }
 
-static void scan_ask(struct scan *s, const struct dns_question *q)
+static void scan_ask(struct scan *s, const struct dns_question *q, uint64_t checks)
 {
 	struct scan_lookup *l = xcalloc(1, sizeof *l);
 	l->scan = s;
 	l->q = *q;
+	l->checks = checks;
 	l->next = s->lookups;
 	if (s->lookups)
 		s->lookups->prev = l;
@@ -380,36 +384,62 @@ static void scan_want_transport(struct scan *s)
 	scan_want_revocation(s);
 }
 
+/* The registry bit of check i; checks past the 64th have none and are always re-planned. */
+static uint64_t scan_check_bit(size_t i)
+{
+	return i < 64 ? (uint64_t)1 << i : 0;
+}
+
+/* Whether check i's plan must run again. A self-contained plan (check.h) gives the same questions
+ * until one of them is answered, and replaying it is most of the cost of planning: the SPF
+ * evaluator re-runs from the top on every call. */
+static int scan_plan_due(const struct scan *s, size_t i)
+{
+	const struct check *c = check_registry[i];
+	uint64_t bit = scan_check_bit(i);
+	return c->plan && (!c->plan_self_contained || bit == 0 || (s->replan_due & bit));
+}
+
 /* Ask every check what it still needs; ask what is new; finish when nothing is outstanding. */
 static void scan_plan(struct scan *s)
 {
 	struct dns_question q[64];
-	size_t asked;
+	size_t asked, passes = 0;
 	s->planning = 1;
 again:
 	asked = 0;
+	passes++;
 	for (size_t i = 0; i < check_registry_len; i++) {
-		const struct check *c = check_registry[i];
-		if (c->plan == NULL)
+		if (!scan_plan_due(s, i))
 			continue;
-		size_t n = c->plan(s->ev, q, sizeof q / sizeof *q);
+		uint64_t bit = scan_check_bit(i);
+		s->replan_due &= ~bit;
+		size_t n = check_registry[i]->plan(s->ev, q, sizeof q / sizeof *q);
 		for (size_t k = 0; k < n; k++) {
-			if (scan_is_asked(s, &q[k]) ||
-			    evidence_dns_find(s->ev, q[k].name, q[k].type))
+			struct scan_lookup *l = scan_asked(s, &q[k]);
+			if (l) {
+				l->checks |= bit; /* its answer is this check's news too */
 				continue;
+			}
+			if (evidence_dns_find(s->ev, q[k].name, q[k].type)) {
+				s->replan_due |= bit; /* answered since the plan ran (a cache hit) */
+				continue;
+			}
 			if (s->n_asked >= SCAN_MAX_QUERIES) {
 				/* Record the refusal so the plan stops asking. */
 				struct dns_answer *a = evidence_dns_slot(s->ev, q[k].name, q[k].type);
 				a->status = DNS_STATUS_ERROR;
 				a->why = xstrdup("per-domain query limit reached");
+				s->replan_due |= bit;
 				continue;
 			}
-			scan_ask(s, &q[k]);
+			scan_ask(s, &q[k], bit);
 			asked++;
 		}
 	}
-	if (asked && s->lookups == NULL)
-		goto again; /* every answer came synchronously: plan on them */
+	/* Every answer came synchronously, or some did for a self-contained plan: plan on them. */
+	if (((asked && s->lookups == NULL) || s->replan_due) && passes <= SCAN_MAX_QUERIES)
+		goto again;
 	scan_want_transport(s);
 	scan_want_https(s);
 	s->planning = 0;
@@ -520,6 +550,9 @@ void scan_start(struct engine *e, struct store_job *job)
 	s->ev = evidence_new(s->job.domain);
 	s->started_ms = scan_now_ms();
 	s->ev->started_ms = s->started_ms;
+	for (size_t i = 0; i < check_registry_len; i++) /* every plan runs once */
+		if (check_registry[i]->plan)
+			s->replan_due |= scan_check_bit(i);
 	s->deadline = evtimer_new(engine_base(e), scan_on_deadline, s);
 	s->replan = event_new(engine_base(e), -1, 0, scan_on_replan, s);
 	struct timeval tv = {engine_config(e)->deadline_s, 0};
