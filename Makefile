@@ -12,6 +12,10 @@ override CFLAGS += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -
 override LDFLAGS += $(SANFLAGS)
 LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LDLIBS := $(shell pkg-config --libs cmocka)
+# The scanner allocates and frees thousands of small blocks per domain (JSON trees, DNS replies,
+# SQLite pages); jemalloc does that with about a fifth less CPU than glibc's malloc here (bench/
+# README.md). Sanitizer builds use the sanitizer's allocator instead (MALLOC_LIB empty).
+MALLOC_LIB ?= -ljemalloc
 
 COMMON_SRC := $(wildcard common/*.c)
 CHECKS_SRC := $(wildcard checks/*.c)
@@ -31,7 +35,7 @@ PROGRAM    := $(if $(filter build,$(BUILD)),mxsurvey,$(BUILD)/mxsurvey)
 all: $(PROGRAM)
 
 $(PROGRAM): $(BUILD)/daemon/main.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MALLOC_LIB)
 
 $(BUILD)/libmxcore.a: $(CORE_OBJ)
 	@rm -f $@
@@ -82,7 +86,7 @@ integration: $(PROGRAM)
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --integration
 
 asan:
-	$(MAKE) BUILD=build-asan CC=$(CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build-asan CC=$(CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" MALLOC_LIB= \
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" test-sanitized
 
 world-up:
