@@ -209,6 +209,68 @@ static void test_store_file_reopen_and_rows(void **state)
 	store_tmp_remove(path);
 }
 
+/* A store written by an earlier version is brought to this one on open, its rows kept: here
+ * version 2 (verdicts with the IN-list CHECK) to 3. */
+extern const char *const store_migrations[];
+extern const size_t store_migrations_len;
+
+static int store_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static void test_store_migrates_v2(void **state)
+{
+	(void)state;
+	assert_true(store_migrations_len >= 3);
+	char err[256] = "";
+	char *path = store_tmp_path();
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "PRAGMA user_version = 2;"
+			     "INSERT INTO campaigns (id, name, created_at) VALUES (1, 'old', 0);"
+			     "INSERT INTO queue (id, campaign_id, seq, input, domain, state) "
+			     "VALUES (1, 1, 1, 'a.test', 'a.test', 'done');"
+			     "INSERT INTO results (id, queue_id, campaign_id, domain, state, "
+			     "scanned_at, result_json) VALUES (1, 1, 1, 'a.test', 'scanned', 0, '{}');"
+			     "INSERT INTO verdicts VALUES (1, 'mx', 'pass', 'ok'), "
+			     "(1, 'spf', 'dns_error', 'timeout'), (1, 'dkim', 'absent', NULL);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store *st = store_open(path, err, sizeof err);
+	if (st == NULL)
+		fail_msg("%s", err);
+	store_close(st);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(store_count(db, "PRAGMA user_version"), (int)store_migrations_len);
+	assert_int_equal(store_count(db, "SELECT COUNT(*) FROM verdicts"), 3);
+	assert_int_equal(store_count(db, "SELECT COUNT(*) FROM verdicts WHERE status = 'dns_error' "
+					 "AND reason = 'timeout'"), 1);
+	assert_int_equal(store_count(db, "SELECT passing FROM v_support WHERE check_name = 'mx'"),
+			 1);
+	assert_int_equal(store_count(db, "SELECT SUM(domains) FROM v_verdict_counts"), 3);
+	/* The constraint still holds. */
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO verdicts VALUES (1, 'x', 'maybe', NULL)",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO verdicts VALUES (1, 'x', 'not_testable', "
+					  "NULL)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	store_tmp_remove(path);
+}
+
 static void test_store_open_errors(void **state)
 {
 	(void)state;
@@ -223,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_store_lifecycle),
 		cmocka_unit_test(test_store_batch_commits_at_size),
 		cmocka_unit_test(test_store_file_reopen_and_rows),
+		cmocka_unit_test(test_store_migrates_v2),
 		cmocka_unit_test(test_store_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
