@@ -50,6 +50,16 @@ time_t x509_probe_time(const struct evidence *ev, const struct smtp_probe *p)
 
 /* ---- small helpers ---- */
 
+/* SHA-256, fetched from the provider once: EVP_sha256() makes OpenSSL 3 look the algorithm up
+ * again on every digest, which cost more than hashing a certificate. Kept for the process. */
+static const EVP_MD *x509_sha256(void)
+{
+	static EVP_MD *md;
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	return md ? md : EVP_sha256();
+}
+
 /* Decoding is OpenSSL 3's most expensive step here (a provider decoder per public key), and
  * the same chains come back for every domain of a hosting operator (the probe cache) and for
  * every planning round: decoded certificates are kept by the SHA-256 of their DER. The cache
@@ -68,7 +78,7 @@ X509 *x509_cert_decode(const struct smtp_cert *c)
 		return NULL;
 	unsigned char sha[32];
 	unsigned int shalen = 0;
-	if (!EVP_Digest(c->der, c->len, sha, &shalen, EVP_sha256(), NULL) || shalen != 32)
+	if (!EVP_Digest(c->der, c->len, sha, &shalen, x509_sha256(), NULL) || shalen != 32)
 		return d2i_X509(NULL, &p, (long)c->len);
 	size_t slot = ((size_t)sha[0] << 8 | sha[1]) % X509_MEMO_SLOTS;
 	struct x509_memo *m = &x509_memo[slot];
@@ -113,7 +123,7 @@ static int x509_chain_key(const struct smtp_probe *p, unsigned char key[32])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int n = 0;
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	int ok = md && EVP_DigestInit_ex(md, x509_sha256(), NULL);
 	for (size_t i = 0; ok && i < p->chain_len; i++) {
 		uint32_t len = (uint32_t)p->chain[i].len; /* lengths too: no two chains hash alike */
 		ok = EVP_DigestUpdate(md, &len, sizeof len) &&
@@ -496,7 +506,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	X509_digest(leaf, EVP_sha256(), md, &mdlen);
+	X509_digest(leaf, x509_sha256(), md, &mdlen);
 	json_object_set_new(j->detail, "subject", x509_name_json(X509_get_subject_name(leaf)));
 	json_object_set_new(j->detail, "issuer", x509_name_json(X509_get_issuer_name(leaf)));
 	json_object_set_new(j->detail, "serial", x509_serial_json(leaf));
