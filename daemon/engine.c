@@ -112,6 +112,11 @@ static void engine_on_refill(evutil_socket_t fd, short what, void *arg)
 	engine_maybe_end(e);
 }
 
+void engine_count_plan_runs(struct engine *e, uint64_t n)
+{
+	e->stats.plan_runs += n;
+}
+
 void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid)
 {
 	e->stats.in_flight--;
@@ -267,6 +272,8 @@ void engine_free(struct engine *e)
 			x509_set_trust(NULL);
 		X509_STORE_free(e->trust);
 	}
+	log_debug("planning: %llu plan runs for %llu scans",
+		  (unsigned long long)e->stats.plan_runs, (unsigned long long)e->stats.finished);
 	if (e->dns) {
 		struct dns_stats ds;
 		dns_stats(e->dns, &ds);

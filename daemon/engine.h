@@ -29,6 +29,7 @@ struct engine_stats {
 	uint64_t deadline;  /* scans cut short by their deadline */
 	size_t in_flight;   /* scans running now */
 	uint64_t expected;  /* total the source will deliver, 0 when unknown (progress) */
+	uint64_t plan_runs; /* check plan() calls of finished scans (what re-planning costs) */
 };
 
 struct engine *engine_new(const struct config *cfg, struct store *st, char *err, size_t errlen);
@@ -60,5 +61,7 @@ void engine_set_score_table(struct engine *e, const struct score_table *t);
 
 /* For scan.c: a scan ended (its result is in the store's batch). */
 void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid);
+/* For scan.c: a finished scan's plan() calls, for engine_stats. */
+void engine_count_plan_runs(struct engine *e, uint64_t n);
 
 #endif

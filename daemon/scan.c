@@ -81,6 +81,7 @@ struct scan {
 	struct scan_https *https;     /* owned: HTTPS fetches (MTA-STS policies) waited for */
 	size_t n_asked;		      /* questions asked so far (capped) */
 	uint64_t replan_due;	      /* self-contained checks with an answer since their plan */
+	uint64_t plan_runs;	      /* plan() calls so far (engine_stats) */
 	int64_t started_ms;	      /* wall clock at start */
 	int deadline_hit;	      /* gathering was cut short */
 	int finishing;		      /* evaluation under way: ignore further callbacks */
@@ -414,6 +415,7 @@ again:
 			continue;
 		uint64_t bit = scan_check_bit(i);
 		s->replan_due &= ~bit;
+		s->plan_runs++;
 		size_t n = check_registry[i]->plan(s->ev, q, sizeof q / sizeof *q);
 		for (size_t k = 0; k < n; k++) {
 			struct scan_lookup *l = scan_asked(s, &q[k]);
@@ -519,6 +521,7 @@ static void scan_finish(struct scan *s)
 	result_free(res);
 	struct engine *e = s->engine;
 	int deadline = s->deadline_hit;
+	engine_count_plan_runs(e, s->plan_runs);
 	scan_free(s);
 	engine_scan_done(e, deadline, 0, 0);
 }
