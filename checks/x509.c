@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,49 +63,99 @@ static const EVP_MD *x509_sha256(void)
 
 /* Decoding is OpenSSL 3's most expensive step here (a provider decoder per public key), and
  * the same chains come back for every domain of a hosting operator (the probe cache) and for
- * every planning round: decoded certificates are kept by the SHA-256 of their DER. The cache
+ * every planning round: decoded certificates are kept, found by a cheap tag and confirmed by
+ * comparing the DER itself, so that a lookup costs a memcmp rather than a digest (planning,
+ * DANE, OCSP and judging look each certificate up about fourteen times per domain). The cache
  * does not change any answer; it is bounded (X509_MEMO_SLOTS, direct-mapped). */
 #define X509_MEMO_SLOTS 4096
+#define X509_MEMO_DER_MAX (64 * 1024) /* larger certificates are decoded every time */
 struct x509_memo {
-	unsigned char sha[32]; /* SHA-256 of the DER */
-	X509 *x;	       /* owned (one reference) */
+	uint64_t tag;		/* x509_der_tag of der */
+	unsigned char *der;	/* owned: the certificate as recorded */
+	size_t len;		/* its length */
+	X509 *x;		/* owned (one reference) */
+	unsigned char sha[32];	/* SHA-256 of der, once have_sha */
+	int have_sha;
 };
 static struct x509_memo x509_memo[X509_MEMO_SLOTS];
+
+/* FNV-1a over the length and the last 32 bytes: the signature value ends a certificate, so two
+ * different certificates almost never share them, and a shared tag costs only a memcmp. */
+static uint64_t x509_der_tag(const unsigned char *der, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)len;
+	size_t from = len > 32 ? len - 32 : 0;
+	for (size_t i = from; i < len; i++)
+		h = (h ^ der[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct x509_memo *x509_memo_find(const struct smtp_cert *c, uint64_t tag)
+{
+	struct x509_memo *m = &x509_memo[tag % X509_MEMO_SLOTS];
+	if (m->x && m->tag == tag && m->len == c->len && memcmp(m->der, c->der, c->len) == 0)
+		return m;
+	return NULL;
+}
 
 X509 *x509_cert_decode(const struct smtp_cert *c)
 {
 	const unsigned char *p = c->der;
 	if (c->len == 0 || c->len > 1024 * 1024)
 		return NULL;
-	unsigned char sha[32];
-	unsigned int shalen = 0;
-	if (!EVP_Digest(c->der, c->len, sha, &shalen, x509_sha256(), NULL) || shalen != 32)
+	if (c->len > X509_MEMO_DER_MAX)
 		return d2i_X509(NULL, &p, (long)c->len);
-	size_t slot = ((size_t)sha[0] << 8 | sha[1]) % X509_MEMO_SLOTS;
-	struct x509_memo *m = &x509_memo[slot];
-	if (m->x && memcmp(m->sha, sha, 32) == 0) {
+	uint64_t tag = x509_der_tag(c->der, c->len);
+	struct x509_memo *m = x509_memo_find(c, tag);
+	if (m) {
 		X509_up_ref(m->x);
 		return m->x;
 	}
 	X509 *x = d2i_X509(NULL, &p, (long)c->len);
 	if (x == NULL)
 		return NULL;
+	m = &x509_memo[tag % X509_MEMO_SLOTS];
 	X509_free(m->x);
-	memcpy(m->sha, sha, 32);
+	free(m->der);
+	m->tag = tag;
+	m->der = xmemdup(c->der, c->len);
+	m->len = c->len;
 	m->x = x;
+	m->have_sha = 0;
 	X509_up_ref(x);
 	return x;
 }
 
+int x509_cert_sha256(const struct smtp_cert *c, unsigned char out[32])
+{
+	struct x509_memo *m = c->len && c->len <= X509_MEMO_DER_MAX
+				      ? x509_memo_find(c, x509_der_tag(c->der, c->len))
+				      : NULL;
+	if (m && m->have_sha) {
+		memcpy(out, m->sha, 32);
+		return 1;
+	}
+	unsigned int n = 0;
+	if (!EVP_Digest(c->der, c->len, out, &n, x509_sha256(), NULL) || n != 32)
+		return 0;
+	if (m) {
+		memcpy(m->sha, out, 32);
+		m->have_sha = 1;
+	}
+	return 1;
+}
+
 /* Path validation (X509_verify_cert) is the other costly step: one signature verification per
- * link, for the same few chains over and over. Its outcome depends only on the certificates sent,
- * the trust anchors and the fixed parameters below (time is not checked here, see x509_verify),
- * so it is kept by the SHA-256 of the chain as sent, together with the chain as built. Bounded
- * (X509_VERDICT_SLOTS, direct-mapped) and emptied whenever the trust anchors change. */
+ * link, for the same few chains over and over. Its outcome depends only on the leaf and the
+ * intermediates given to it, the trust anchors and the fixed parameters below (time is not
+ * checked here, see x509_verify), so it is kept for that list of certificates together with
+ * the chain as built. The list is compared by identity: the decoding memo hands out one X509
+ * per distinct DER, and a slot holds references to its certificates, so an address cannot be
+ * reused for another certificate while it is remembered (a certificate decoded twice is only a
+ * miss). Bounded (X509_VERDICT_SLOTS, direct-mapped) and emptied whenever the anchors change. */
 #define X509_VERDICT_SLOTS 1024
 struct x509_verdict {
-	unsigned char key[32]; /* SHA-256 over the DER of every certificate sent, in order */
-	int used;
+	STACK_OF(X509) *sent;  /* owned: the leaf, then the intermediates given (NULL: unused) */
 	int ok;		       /* X509_verify_cert said 1 */
 	int err;	       /* X509_STORE_CTX_get_error */
 	STACK_OF(X509) *built; /* owned: the chain as built (may be NULL) */
@@ -114,24 +165,30 @@ static struct x509_verdict x509_verdicts[X509_VERDICT_SLOTS];
 static void x509_verdicts_clear(void)
 {
 	for (size_t i = 0; i < X509_VERDICT_SLOTS; i++) {
+		sk_X509_pop_free(x509_verdicts[i].sent, X509_free);
 		sk_X509_pop_free(x509_verdicts[i].built, X509_free);
 		memset(&x509_verdicts[i], 0, sizeof x509_verdicts[i]);
 	}
 }
 
-static int x509_chain_key(const struct smtp_probe *p, unsigned char key[32])
+static size_t x509_verdict_slot(X509 *leaf, STACK_OF(X509) *untrusted)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int n = 0;
-	int ok = md && EVP_DigestInit_ex(md, x509_sha256(), NULL);
-	for (size_t i = 0; ok && i < p->chain_len; i++) {
-		uint32_t len = (uint32_t)p->chain[i].len; /* lengths too: no two chains hash alike */
-		ok = EVP_DigestUpdate(md, &len, sizeof len) &&
-		     EVP_DigestUpdate(md, p->chain[i].der, p->chain[i].len);
-	}
-	ok = ok && EVP_DigestFinal_ex(md, key, &n) && n == 32;
-	EVP_MD_CTX_free(md);
-	return ok;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)leaf;
+	for (int i = 0; i < sk_X509_num(untrusted); i++)
+		h = (h ^ (uint64_t)(uintptr_t)sk_X509_value(untrusted, i)) * 0x100000001b3ULL;
+	h ^= h >> 29; /* allocations are aligned: bring the high bits down */
+	return (size_t)(h * 0x9e3779b97f4a7c15ULL >> 32) % X509_VERDICT_SLOTS;
+}
+
+static int x509_verdict_same(const struct x509_verdict *v, X509 *leaf, STACK_OF(X509) *untrusted)
+{
+	int n = sk_X509_num(untrusted);
+	if (v->sent == NULL || sk_X509_num(v->sent) != n + 1 || sk_X509_value(v->sent, 0) != leaf)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (sk_X509_value(v->sent, i + 1) != sk_X509_value(untrusted, i))
+			return 0;
+	return 1;
 }
 
 static STACK_OF(X509) *x509_chain_dup(STACK_OF(X509) *sk)
@@ -141,18 +198,13 @@ static STACK_OF(X509) *x509_chain_dup(STACK_OF(X509) *sk)
 
 /* Chain p's leaf to a trust anchor with only the intermediates sent; *built gets a new chain (or
  * NULL), *err OpenSSL's reason. Dates are judged separately by the caller (spec §6 #11). */
-static int x509_verify(const struct smtp_probe *p, X509 *leaf, STACK_OF(X509) *untrusted,
-		       int *err, STACK_OF(X509) **built)
+static int x509_verify(X509 *leaf, STACK_OF(X509) *untrusted, int *err, STACK_OF(X509) **built)
 {
-	unsigned char key[32];
-	struct x509_verdict *v = NULL;
-	if (x509_chain_key(p, key)) {
-		v = &x509_verdicts[((size_t)key[0] << 8 | key[1]) % X509_VERDICT_SLOTS];
-		if (v->used && memcmp(v->key, key, 32) == 0) {
-			*err = v->err;
-			*built = x509_chain_dup(v->built);
-			return v->ok;
-		}
+	struct x509_verdict *v = &x509_verdicts[x509_verdict_slot(leaf, untrusted)];
+	if (x509_verdict_same(v, leaf, untrusted)) {
+		*err = v->err;
+		*built = x509_chain_dup(v->built);
+		return v->ok;
 	}
 	X509_STORE *empty = x509_store ? NULL : X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -166,14 +218,24 @@ static int x509_verify(const struct smtp_probe *p, X509 *leaf, STACK_OF(X509) *u
 	*built = X509_STORE_CTX_get1_chain(ctx);
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(empty);
-	if (v) {
-		sk_X509_pop_free(v->built, X509_free);
-		memcpy(v->key, key, 32);
-		v->used = 1;
-		v->ok = ok;
-		v->err = *err;
-		v->built = x509_chain_dup(*built);
+	sk_X509_pop_free(v->sent, X509_free);
+	sk_X509_pop_free(v->built, X509_free);
+	v->sent = sk_X509_new_reserve(NULL, sk_X509_num(untrusted) + 1);
+	if (v->sent && sk_X509_push(v->sent, leaf)) {
+		X509_up_ref(leaf);
+		for (int i = 0; i < sk_X509_num(untrusted); i++) {
+			X509 *x = sk_X509_value(untrusted, i);
+			if (sk_X509_push(v->sent, x))
+				X509_up_ref(x);
+		}
 	}
+	if (v->sent && sk_X509_num(v->sent) != sk_X509_num(untrusted) + 1) {
+		sk_X509_pop_free(v->sent, X509_free); /* out of memory: do not remember */
+		v->sent = NULL;
+	}
+	v->ok = ok;
+	v->err = *err;
+	v->built = v->sent ? x509_chain_dup(*built) : NULL;
 	return ok;
 }
 
@@ -504,9 +566,8 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 		if (x)
 			sk_X509_push(untrusted, x);
 	}
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	X509_digest(leaf, x509_sha256(), md, &mdlen);
+	unsigned char md[32];
+	unsigned mdlen = x509_cert_sha256(&p->chain[0], md) ? 32 : 0;
 	json_object_set_new(j->detail, "subject", x509_name_json(X509_get_subject_name(leaf)));
 	json_object_set_new(j->detail, "issuer", x509_name_json(X509_get_issuer_name(leaf)));
 	json_object_set_new(j->detail, "serial", x509_serial_json(leaf));
@@ -521,7 +582,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	/* Chain: trust anchors from the bundle, intermediates only as sent. */
 	int err = 0;
 	STACK_OF(X509) *built = NULL;
-	j->chain_ok = x509_verify(p, leaf, untrusted, &err, &built);
+	j->chain_ok = x509_verify(leaf, untrusted, &err, &built);
 	json_object_set_new(j->detail, "chain_valid", json_boolean(j->chain_ok));
 	if (!j->chain_ok) {
 		const char *e = x509_store ? X509_verify_cert_error_string(err)

@@ -49,9 +49,13 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 		struct x509_judgement *j);
 
 /* A recorded certificate, decoded (a new reference: X509_free it), or NULL when it is not DER.
- * Decoded certificates are memoised by the SHA-256 of their DER: the same chains come back for
- * every domain of a hosting operator, and decoding is OpenSSL 3's costly step. */
+ * Decoded certificates are memoised by their DER: the same chains come back for every domain of
+ * a hosting operator, and decoding is OpenSSL 3's costly step. */
 X509 *x509_cert_decode(const struct smtp_cert *c);
+
+/* The SHA-256 of a recorded certificate's bytes as sent, into out; 0 when it cannot be computed.
+ * Kept with the decoded certificate, so a chain shared by many domains is hashed once. */
+int x509_cert_sha256(const struct smtp_cert *c, unsigned char out[32]);
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ", or JSON null. */
 json_t *x509_time_json(const ASN1_TIME *t);

@@ -339,6 +339,48 @@ static void test_verdict_memo(void **state)
 	evidence_free(ev1);
 }
 
+/* Decoded certificates are found by a tag over their length and last bytes, and confirmed by
+ * their DER: a twin that differs only inside the subject lands on the same entry and must come
+ * back as itself, and the SHA-256 kept with an entry must be that of the bytes asked about. */
+static void test_decode_memo(void **state)
+{
+	(void)state;
+	unsigned char *der = NULL;
+	int len = i2d_X509(certs[C_GOOD], &der);
+	assert_true(len > 0);
+	unsigned char *twin = malloc((size_t)len);
+	memcpy(twin, der, (size_t)len);
+	const char *cn = "mx.example.test";
+	unsigned char *at = memmem(twin, (size_t)len, cn, strlen(cn));
+	assert_non_null(at);
+	at[3] = 'X'; /* "mx.Xxample.test", in the subject; the signature is not checked here */
+	const struct smtp_cert a = {der, (size_t)len}, b = {twin, (size_t)len};
+	const struct {
+		const struct smtp_cert *c;
+		const char *subject;
+	} steps[] = {
+		{&a, "mx.example.test"}, {&b, "mx.Xxample.test"}, {&a, "mx.example.test"},
+		{&a, "mx.example.test"}, {&b, "mx.Xxample.test"}, {&b, "mx.Xxample.test"},
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		X509 *x = x509_cert_decode(steps[i].c);
+		assert_non_null(x);
+		char got[64] = "";
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, got, sizeof got);
+		if (strcmp(got, steps[i].subject) != 0)
+			fail_msg("step %zu: subject %s, expected %s", i, got, steps[i].subject);
+		X509_free(x);
+		unsigned char md[32], want[32];
+		unsigned n = 0;
+		assert_true(x509_cert_sha256(steps[i].c, md));
+		assert_true(EVP_Digest(steps[i].c->der, steps[i].c->len, want, &n, EVP_sha256(), NULL));
+		if (memcmp(md, want, 32) != 0)
+			fail_msg("step %zu: SHA-256 of another certificate", i);
+	}
+	OPENSSL_free(der);
+	free(twin);
+}
+
 /* plan() asks for the CRL hosts' addresses; the fetch is pinned to them. */
 static void test_crl_resolve(void **state)
 {
@@ -387,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_x509_cases),
 		cmocka_unit_test(test_crl_urls),
 		cmocka_unit_test(test_verdict_memo),
+		cmocka_unit_test(test_decode_memo),
 		cmocka_unit_test(test_probe_time),
 		cmocka_unit_test(test_crl_resolve),
 	};
