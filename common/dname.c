@@ -142,6 +142,56 @@ void dname_canonical(const char *name, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/* Appends one octet of a label to out[*o] as ldns prints it (dname_char_print). */
+static int dname_put_octet(unsigned char c, char *out, size_t outlen, size_t *o)
+{
+	int special = c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
+	int decimal = c < 0x21 || c > 0x7e; /* not isgraph(): ldns prints \DDD */
+	if (*o + (special ? 2 : decimal ? 4 : 1) >= outlen)
+		return -1;
+	if (special) {
+		out[(*o)++] = '\\';
+		out[(*o)++] = (char)c;
+	} else if (decimal) {
+		out[(*o)++] = '\\';
+		out[(*o)++] = (char)('0' + c / 100);
+		out[(*o)++] = (char)('0' + c / 10 % 10);
+		out[(*o)++] = (char)('0' + c % 10);
+	} else {
+		out[(*o)++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	return 0;
+}
+
+int dname_from_wire(const unsigned char *w, size_t wlen, char *out, size_t outlen)
+{
+	size_t i = 0, o = 0;
+	if (outlen == 0)
+		return -1;
+	for (;;) {
+		if (i >= wlen || i > 254)
+			return -1;
+		unsigned lab = w[i++];
+		if (lab == 0)
+			break;
+		if (lab > 63 || i + lab > wlen)
+			return -1; /* a compression pointer, an unknown label type or a cut name */
+		if (o > 0) {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = '.';
+		}
+		for (unsigned k = 0; k < lab; k++)
+			if (dname_put_octet(w[i + k], out, outlen, &o) < 0)
+				return -1;
+		i += lab;
+	}
+	if (i > 255)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
 int dname_equal(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

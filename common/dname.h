@@ -18,6 +18,15 @@ int dname_check_hostname(const char *name, char *err, size_t errlen);
 /* Copy of name without one trailing dot, lower-cased, into out. */
 void dname_canonical(const char *name, char *out, size_t outlen);
 
+/* Room for any name of the wire in presentation form: 255 octets, each escaped as \DDD at worst. */
+#define DNAME_TEXT_MAX (4 * 255 + 1)
+
+/* Presentation form of the uncompressed wire name w (wlen octets of buffer), lower-cased and
+ * without the trailing dot ("" for the root), escaped as ldns and getdns print names: "\."
+ * "\;" "\(" "\)" "\\" and \DDD for octets that are not printable ASCII. Returns its length,
+ * or -1 when w is not a well-formed uncompressed name or out is too small. */
+int dname_from_wire(const unsigned char *w, size_t wlen, char *out, size_t outlen);
+
 /* 1 when a and b name the same node (case-insensitive, trailing dot ignored). */
 int dname_equal(const char *a, const char *b);
 

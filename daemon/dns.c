@@ -345,15 +345,12 @@ void dns_stats(const struct dns *d, struct dns_stats *out)
 	out->joined = d->joined;
 }
 
-static char *dns_wire_to_name(const getdns_bindata *wire)
+/* A name from a reply, lower-cased, without the trailing dot; "" when it is not well formed. */
+static const char *dns_wire_to_name(const getdns_bindata *wire, char out[DNAME_TEXT_MAX])
 {
-	char *fqdn = NULL;
-	if (getdns_convert_dns_name_to_fqdn(wire, &fqdn) != GETDNS_RETURN_GOOD || fqdn == NULL)
-		return xstrdup("");
-	char canon[DNAME_MAX + 2];
-	dname_canonical(fqdn, canon, sizeof canon);
-	free(fqdn);
-	return xstrdup(canon);
+	if (wire == NULL || dname_from_wire(wire->data, wire->size, out, DNAME_TEXT_MAX) < 0)
+		out[0] = '\0';
+	return out;
 }
 
 static void dns_add_text_rr(struct dns_answer *a, uint16_t type, getdns_dict *rdata,
@@ -362,9 +359,8 @@ static void dns_add_text_rr(struct dns_answer *a, uint16_t type, getdns_dict *rd
 	getdns_bindata *b = NULL;
 	if (getdns_dict_get_bindata(rdata, field, &b) || b == NULL)
 		return;
-	char *name = dns_wire_to_name(b);
-	dns_answer_add(a, type, name, NULL, 0)->ttl = ttl;
-	free(name);
+	char name[DNAME_TEXT_MAX];
+	dns_answer_add(a, type, dns_wire_to_name(b, name), NULL, 0)->ttl = ttl;
 }
 
 static void dns_add_addr_rr(struct dns_answer *a, uint16_t type, getdns_dict *rdata,
@@ -523,11 +519,10 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 		snprintf(other, otherlen, "no question");
 		return 0;
 	}
-	char *name = dns_wire_to_name(qname);
-	int same = qtype == a->qtype && dname_equal(name, a->qname);
+	char name[DNAME_TEXT_MAX];
+	int same = qtype == a->qtype && dname_equal(dns_wire_to_name(qname, name), a->qname);
 	if (!same)
-		snprintf(other, otherlen, "%s/%u", name, qtype);
-	free(name);
+		snprintf(other, otherlen, "%s/%u", dns_wire_to_name(qname, name), qtype);
 	return same;
 }
 
@@ -554,11 +549,9 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 		}
 	getdns_bindata *canon = NULL;
 	if (getdns_dict_get_bindata(reply, "canonical_name", &canon) == 0 && canon) {
-		char *c = dns_wire_to_name(canon);
-		if (!dname_equal(c, a->qname))
-			a->canonical = c;
-		else
-			free(c);
+		char c[DNAME_TEXT_MAX];
+		if (!dname_equal(dns_wire_to_name(canon, c), a->qname))
+			a->canonical = xstrdup(c);
 	}
 	uint32_t tc = 0;
 	getdns_dict_get_int(reply, "/header/tc", &tc);
