@@ -9,18 +9,41 @@
 
 #include "common/xalloc.h"
 
-static json_t *evidence_hex(const unsigned char *p, size_t n)
+/* Binary data as lower-case hex, written straight into the text. */
+static void evidence_hex(struct json_out *o, const unsigned char *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
-	char *s = xmalloc(2 * n + 1);
+	char stack[512], *s = 2 * n < sizeof stack ? stack : xmalloc(2 * n + 1);
 	for (size_t i = 0; i < n; i++) {
 		s[2 * i] = digits[p[i] >> 4];
 		s[2 * i + 1] = digits[p[i] & 15];
 	}
-	s[2 * n] = '\0';
-	json_t *j = json_stringn(s, 2 * n);
-	free(s);
-	return j;
+	json_out_str(o, s, 2 * n);
+	if (s != stack)
+		free(s);
+}
+
+static void evidence_key_int(struct json_out *o, const char *key, long long v)
+{
+	json_out_key(o, key);
+	json_out_int(o, v);
+}
+
+/* key: s, unless s is not UTF-8 (then the member is left out, as jansson leaves it out). */
+static void evidence_key_str_or_omit(struct json_out *o, const char *key, const char *s)
+{
+	if (json_utf8_valid(s, strlen(s))) {
+		json_out_key(o, key);
+		json_out_str(o, s, strlen(s));
+	}
+}
+
+/* key: s, or null when s is NULL or not UTF-8. */
+static void evidence_key_opt_str(struct json_out *o, const char *key, const char *s)
+{
+	json_out_key(o, key);
+	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
+		json_out_null(o);
 }
 
 static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
@@ -42,69 +65,86 @@ static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
 	return 0;
 }
 
-static json_t *evidence_rr_json(const struct dns_rdata *rd)
+static void evidence_rr_write(struct json_out *o, const struct dns_rdata *rd)
 {
-	json_t *o = json_object();
+	json_out_open(o, '{');
 	if (rd->type)
-		json_object_set_new(o, "type", json_integer(rd->type));
+		evidence_key_int(o, "type", rd->type);
 	if (rd->text)
-		json_object_set_new(o, "text", json_string(rd->text));
-	if (rd->data)
-		json_object_set_new(o, "data", evidence_hex(rd->data, rd->len));
+		evidence_key_str_or_omit(o, "text", rd->text);
+	if (rd->data) {
+		json_out_key(o, "data");
+		evidence_hex(o, rd->data, rd->len);
+	}
 	if (rd->pref)
-		json_object_set_new(o, "pref", json_integer(rd->pref));
+		evidence_key_int(o, "pref", rd->pref);
 	if (rd->type == DNS_TYPE_TLSA) {
-		json_object_set_new(o, "usage", json_integer(rd->usage));
-		json_object_set_new(o, "selector", json_integer(rd->selector));
-		json_object_set_new(o, "mtype", json_integer(rd->mtype));
+		evidence_key_int(o, "usage", rd->usage);
+		evidence_key_int(o, "selector", rd->selector);
+		evidence_key_int(o, "mtype", rd->mtype);
 	}
-	json_object_set_new(o, "ttl", json_integer(rd->ttl));
-	return o;
+	evidence_key_int(o, "ttl", rd->ttl);
+	json_out_close(o, '}');
 }
 
-static json_t *evidence_answer_json(const struct dns_answer *a)
+static void evidence_answer_write(struct json_out *o, const struct dns_answer *a)
 {
-	json_t *rrs = json_array();
+	if (!json_utf8_valid(a->qname, strlen(a->qname)))
+		return; /* names are the scanner's own; such an answer could not be read back */
+	json_out_open(o, '{');
+	json_out_key(o, "name");
+	json_out_str(o, a->qname, strlen(a->qname));
+	evidence_key_int(o, "type", a->qtype);
+	json_out_key(o, "status");
+	json_out_str(o, dns_status_name(a->status), strlen(dns_status_name(a->status)));
+	evidence_key_int(o, "rcode", a->rcode);
+	json_out_key(o, "dnssec");
+	json_out_str(o, dnssec_status_name(a->dnssec), strlen(dnssec_status_name(a->dnssec)));
+	json_out_key(o, "rr");
+	json_out_open(o, '[');
 	for (size_t i = 0; i < a->n_rr; i++)
-		json_array_append_new(rrs, evidence_rr_json(&a->rr[i]));
-	json_t *o = json_pack("{s:s, s:i, s:s, s:i, s:s, s:o}", "name", a->qname, "type", a->qtype,
-			      "status", dns_status_name(a->status), "rcode", a->rcode, "dnssec",
-			      dnssec_status_name(a->dnssec), "rr", rrs);
+		evidence_rr_write(o, &a->rr[i]);
+	json_out_close(o, ']');
 	if (a->canonical)
-		json_object_set_new(o, "canonical", json_string(a->canonical));
+		evidence_key_str_or_omit(o, "canonical", a->canonical);
 	if (a->why)
-		json_object_set_new(o, "why", json_string(a->why));
-	return o;
+		evidence_key_str_or_omit(o, "why", a->why);
+	json_out_close(o, '}');
 }
 
-static json_t *evidence_opt_str(const char *s)
+static void evidence_https_write(struct json_out *o, const struct https_fetch *f)
 {
-	json_t *j = s ? json_string(s) : NULL;
-	return j ? j : json_null();
-}
-
-static json_t *evidence_https_json(const struct https_fetch *f)
-{
-	json_t *o = json_pack("{s:o, s:o, s:I, s:b, s:I, s:o, s:o, s:o, s:b, s:b}", "url",
-			      evidence_opt_str(f->url), "resolve", evidence_opt_str(f->resolve),
-			      "fetched_ms", (json_int_t)f->fetched_ms, "ok", f->ok, "status",
-			      (json_int_t)f->status, "content_type",
-			      evidence_opt_str(f->content_type), "redirect",
-			      evidence_opt_str(f->redirect), "error", evidence_opt_str(f->error),
-			      "tls_failure", f->tls_failure, "timed_out", f->timed_out);
-	if (f->excluded)
-		json_object_set_new(o, "excluded", json_true());
-	if (f->body) {
-		json_t *text = memchr(f->body, '\0', f->len)
-				       ? NULL
-				       : json_stringn((const char *)f->body, f->len);
-		if (text)
-			json_object_set_new(o, "body", text);
-		else
-			json_object_set_new(o, "body_hex", evidence_hex(f->body, f->len));
-		json_object_set_new(o, "truncated", json_boolean(f->truncated));
+	json_out_open(o, '{');
+	evidence_key_opt_str(o, "url", f->url);
+	evidence_key_opt_str(o, "resolve", f->resolve);
+	evidence_key_int(o, "fetched_ms", f->fetched_ms);
+	json_out_key(o, "ok");
+	json_out_bool(o, f->ok);
+	evidence_key_int(o, "status", f->status);
+	evidence_key_opt_str(o, "content_type", f->content_type);
+	evidence_key_opt_str(o, "redirect", f->redirect);
+	evidence_key_opt_str(o, "error", f->error);
+	json_out_key(o, "tls_failure");
+	json_out_bool(o, f->tls_failure);
+	json_out_key(o, "timed_out");
+	json_out_bool(o, f->timed_out);
+	if (f->excluded) {
+		json_out_key(o, "excluded");
+		json_out_bool(o, 1);
 	}
-	return o;
+	if (f->body) {
+		/* A policy a person can read is kept as text; anything else as hex. */
+		int text = memchr(f->body, '\0', f->len) == NULL &&
+			   json_utf8_valid((const char *)f->body, f->len);
+		json_out_key(o, text ? "body" : "body_hex");
+		if (text)
+			json_out_str(o, (const char *)f->body, f->len);
+		else
+			evidence_hex(o, f->body, f->len);
+		json_out_key(o, "truncated");
+		json_out_bool(o, f->truncated);
+	}
+	json_out_close(o, '}');
 }
 
 static char *evidence_json_strdup(const json_t *o, const char *key)
@@ -149,41 +189,64 @@ static int evidence_https_from_json(struct https_fetch *f, const json_t *o)
 	return 0;
 }
 
-static void evidence_der_list_to_json(json_t *o, const char *key, const struct der_list *l)
+static void evidence_der_list_write(struct json_out *o, const char *key, const struct der_list *l)
 {
 	if (l->n == 0)
 		return;
-	json_t *arr = json_array();
+	json_out_key(o, key);
+	json_out_open(o, '[');
 	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(arr, der_fetch_to_json(&l->v[i]));
-	json_object_set_new(o, key, arr);
+		der_fetch_write(o, &l->v[i]);
+	json_out_close(o, ']');
+}
+
+char *evidence_json_text(const struct evidence *ev, int ascii, size_t *len)
+{
+	if (!json_utf8_valid(ev->domain, strlen(ev->domain)))
+		return NULL;
+	struct json_out o;
+	json_out_init(&o, ascii);
+	json_out_open(&o, '{');
+	evidence_key_int(&o, "version", EVIDENCE_JSON_VERSION);
+	json_out_key(&o, "domain");
+	json_out_str(&o, ev->domain, strlen(ev->domain));
+	evidence_key_int(&o, "started_ms", ev->started_ms);
+	evidence_key_int(&o, "finished_ms", ev->finished_ms);
+	json_out_key(&o, "deadline_hit");
+	json_out_bool(&o, ev->deadline_hit);
+	json_out_key(&o, "dns");
+	json_out_open(&o, '[');
+	for (size_t i = 0; i < ev->n_dns; i++)
+		evidence_answer_write(&o, &ev->dns[i]);
+	json_out_close(&o, ']');
+	/* Optional members (still version 1): absent when nothing was probed or fetched. */
+	if (ev->n_smtp) {
+		json_out_key(&o, "smtp");
+		json_out_open(&o, '[');
+		for (size_t i = 0; i < ev->n_smtp; i++)
+			smtp_probe_write(&o, &ev->smtp[i]);
+		json_out_close(&o, ']');
+	}
+	evidence_der_list_write(&o, "crl", &ev->crl);
+	evidence_der_list_write(&o, "ocsp", &ev->ocsp);
+	if (ev->n_https) {
+		json_out_key(&o, "https");
+		json_out_open(&o, '[');
+		for (size_t i = 0; i < ev->n_https; i++)
+			evidence_https_write(&o, &ev->https[i]);
+		json_out_close(&o, ']');
+	}
+	json_out_close(&o, '}');
+	return json_out_finish(&o, len);
 }
 
 json_t *evidence_to_json(const struct evidence *ev)
 {
-	json_t *dns = json_array();
-	for (size_t i = 0; i < ev->n_dns; i++)
-		json_array_append_new(dns, evidence_answer_json(&ev->dns[i]));
-	json_t *o = json_pack("{s:i, s:s, s:I, s:I, s:b, s:o}", "version", EVIDENCE_JSON_VERSION,
-			      "domain", ev->domain, "started_ms", (json_int_t)ev->started_ms,
-			      "finished_ms", (json_int_t)ev->finished_ms, "deadline_hit",
-			      ev->deadline_hit, "dns", dns);
-	/* Optional members (still version 1): absent when nothing was probed or fetched. */
-	if (ev->n_smtp) {
-		json_t *smtp = json_array();
-		for (size_t i = 0; i < ev->n_smtp; i++)
-			json_array_append_new(smtp, smtp_probe_to_json(&ev->smtp[i]));
-		json_object_set_new(o, "smtp", smtp);
-	}
-	evidence_der_list_to_json(o, "crl", &ev->crl);
-	evidence_der_list_to_json(o, "ocsp", &ev->ocsp);
-	if (ev->n_https) {
-		json_t *https = json_array();
-		for (size_t i = 0; i < ev->n_https; i++)
-			json_array_append_new(https, evidence_https_json(&ev->https[i]));
-		json_object_set_new(o, "https", https);
-	}
-	return o;
+	size_t len;
+	char *text = evidence_json_text(ev, 0, &len);
+	json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
+	return j;
 }
 
 static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)

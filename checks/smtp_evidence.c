@@ -204,32 +204,56 @@ int smtp_base64_decode(const char *s, unsigned char **out, size_t *len)
 
 /* ---- JSON ---- */
 
-/* A JSON string, or null when s is NULL or not UTF-8 (jansson refuses those). */
-static json_t *smtp_json_str(const char *s)
+/* A string, or null when s is NULL or not UTF-8 (what jansson's json_string gives). */
+static void smtp_json_str(struct json_out *o, const char *s)
 {
-	json_t *j = s ? json_string(s) : NULL;
-	return j ? j : json_null();
+	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
+		json_out_null(o);
 }
 
-static void smtp_json_set_str(json_t *o, const char *key, const char *s)
+static void smtp_json_set_str(struct json_out *o, const char *key, const char *s)
 {
-	if (s)
-		json_object_set_new(o, key, smtp_json_str(s));
+	if (s) {
+		json_out_key(o, key);
+		smtp_json_str(o, s);
+	}
 }
 
-static void smtp_json_set_int(json_t *o, const char *key, long long v)
+static void smtp_json_set_int(struct json_out *o, const char *key, long long v)
 {
-	if (v)
-		json_object_set_new(o, key, json_integer(v));
+	if (v) {
+		json_out_key(o, key);
+		json_out_int(o, v);
+	}
 }
 
-static json_t *smtp_ext_json(unsigned set)
+static void smtp_json_set_name(struct json_out *o, const char *key, const char *name)
 {
-	json_t *a = json_array();
+	if (name == NULL)
+		return;
+	json_out_key(o, key);
+	json_out_str(o, name, strlen(name));
+}
+
+static void smtp_ext_json(struct json_out *o, const char *key, unsigned set)
+{
+	json_out_key(o, key);
+	json_out_open(o, '[');
 	for (unsigned i = 0; i < SMTP_EXT_COUNT; i++)
-		if (set & 1u << i)
-			json_array_append_new(a, json_string(smtp_ext_name(1u << i)));
-	return a;
+		if (set & 1u << i) {
+			const char *name = smtp_ext_name(1u << i);
+			if (name)
+				json_out_str(o, name, strlen(name));
+		}
+	json_out_close(o, ']');
+}
+
+/* DER as base64, written straight into the text (base64 needs no escaping). */
+static void smtp_json_base64(struct json_out *o, const unsigned char *der, size_t len)
+{
+	char *b = smtp_base64_encode(der, len);
+	json_out_str(o, b, strlen(b));
+	free(b);
 }
 
 static unsigned smtp_ext_from_json(const json_t *a)
@@ -246,53 +270,60 @@ static unsigned smtp_ext_from_json(const json_t *a)
 	return set;
 }
 
-json_t *smtp_probe_to_json(const struct smtp_probe *p)
+void smtp_probe_write(struct json_out *o, const struct smtp_probe *p)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "host", smtp_json_str(p->host));
-	json_object_set_new(o, "address", smtp_json_str(p->address));
-	json_object_set_new(o, "port", json_integer(p->port));
-	json_object_set_new(o, "started_ms", json_integer(p->started_ms));
-	json_object_set_new(o, "duration_ms", json_integer(p->duration_ms));
-	json_object_set_new(o, "attempts", json_integer(p->attempts));
-	json_object_set_new(o, "stage", json_string(smtp_stage_name(p->stage)));
-	json_object_set_new(o, "error", json_string(smtp_error_name(p->error)));
+	json_out_open(o, '{');
+	json_out_key(o, "host");
+	smtp_json_str(o, p->host);
+	json_out_key(o, "address");
+	smtp_json_str(o, p->address);
+	json_out_key(o, "port");
+	json_out_int(o, p->port);
+	json_out_key(o, "started_ms");
+	json_out_int(o, p->started_ms);
+	json_out_key(o, "duration_ms");
+	json_out_int(o, p->duration_ms);
+	json_out_key(o, "attempts");
+	json_out_int(o, p->attempts);
+	smtp_json_set_name(o, "stage", smtp_stage_name(p->stage));
+	smtp_json_set_name(o, "error", smtp_error_name(p->error));
 	smtp_json_set_str(o, "reason", p->reason);
 	smtp_json_set_int(o, "banner_code", p->banner_code);
 	smtp_json_set_str(o, "banner", p->banner);
 	smtp_json_set_int(o, "ehlo_code", p->ehlo_code);
 	smtp_json_set_str(o, "ehlo", p->ehlo);
 	smtp_json_set_int(o, "helo_code", p->helo_code);
-	json_object_set_new(o, "ext", smtp_ext_json(p->ext));
+	smtp_ext_json(o, "ext", p->ext);
 	smtp_json_set_int(o, "size_limit", (long long)p->size_limit);
 	smtp_json_set_int(o, "starttls_code", p->starttls_code);
 	smtp_json_set_str(o, "starttls_reply", p->starttls_reply);
 	smtp_json_set_int(o, "injection_len", (long long)p->injection_len);
 	smtp_json_set_str(o, "injection", p->injection);
-	json_object_set_new(o, "tls", json_boolean(p->tls));
+	json_out_key(o, "tls");
+	json_out_bool(o, p->tls);
 	smtp_json_set_str(o, "tls_version", p->tls_version);
 	smtp_json_set_str(o, "tls_cipher", p->tls_cipher);
 	smtp_json_set_str(o, "tls_group", p->tls_group);
 	smtp_json_set_int(o, "tls_bits", p->tls_bits);
 	smtp_json_set_int(o, "chain_sent", (long long)p->chain_sent);
 	if (p->chain_len) {
-		json_t *chain = json_array();
-		for (size_t i = 0; i < p->chain_len; i++) {
-			char *b = smtp_base64_encode(p->chain[i].der, p->chain[i].len);
-			json_array_append_new(chain, json_string(b));
-			free(b);
-		}
-		json_object_set_new(o, "chain", chain);
+		json_out_key(o, "chain");
+		json_out_open(o, '[');
+		for (size_t i = 0; i < p->chain_len; i++)
+			smtp_json_base64(o, p->chain[i].der, p->chain[i].len);
+		json_out_close(o, ']');
 	}
 	smtp_json_set_int(o, "ehlo_tls_code", p->ehlo_tls_code);
 	smtp_json_set_str(o, "ehlo_tls", p->ehlo_tls);
 	if (p->ehlo_tls_code)
-		json_object_set_new(o, "ext_tls", smtp_ext_json(p->ext_tls));
+		smtp_ext_json(o, "ext_tls", p->ext_tls);
 	smtp_json_set_int(o, "quit_code", p->quit_code);
-	if (p->bare_lf)
-		json_object_set_new(o, "bare_lf", json_true());
+	if (p->bare_lf) {
+		json_out_key(o, "bare_lf");
+		json_out_bool(o, 1);
+	}
 	smtp_json_set_int(o, "unsolicited", (long long)p->unsolicited);
-	return o;
+	json_out_close(o, '}');
 }
 
 static char *smtp_json_dup(const json_t *o, const char *key)
@@ -382,20 +413,23 @@ void der_fetch_copy(struct der_fetch *dst, const struct der_fetch *src)
 	dst->der = src->der ? (src->len ? xmemdup(src->der, src->len) : xcalloc(1, 1)) : NULL;
 }
 
-json_t *der_fetch_to_json(const struct der_fetch *c)
+void der_fetch_write(struct json_out *o, const struct der_fetch *c)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "url", smtp_json_str(c->url));
-	json_object_set_new(o, "fetched_ms", json_integer(c->fetched_ms));
-	json_object_set_new(o, "ok", json_boolean(c->ok));
-	json_object_set_new(o, "http_status", json_integer(c->http_status));
+	json_out_open(o, '{');
+	json_out_key(o, "url");
+	smtp_json_str(o, c->url);
+	json_out_key(o, "fetched_ms");
+	json_out_int(o, c->fetched_ms);
+	json_out_key(o, "ok");
+	json_out_bool(o, c->ok);
+	json_out_key(o, "http_status");
+	json_out_int(o, c->http_status);
 	smtp_json_set_str(o, "error", c->error);
 	if (c->der) {
-		char *b = smtp_base64_encode(c->der, c->len);
-		json_object_set_new(o, "der", json_string(b));
-		free(b);
+		json_out_key(o, "der");
+		smtp_json_base64(o, c->der, c->len);
 	}
-	return o;
+	json_out_close(o, '}');
 }
 
 int der_fetch_from_json(struct der_fetch *c, const json_t *j, char *err, size_t errlen)

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "common/json_write.h"
+
 /* How far a session got. The stage of a failure is the one that was under way. */
 enum smtp_stage {
 	SMTP_STAGE_NONE = 0, /* never started (excluded, or still queued at the deadline) */
@@ -115,13 +117,14 @@ const char *smtp_error_name(enum smtp_error e);
 int smtp_stage_parse(const char *name); /* -1 when unknown */
 int smtp_error_parse(const char *name); /* -1 when unknown */
 
-json_t *smtp_probe_to_json(const struct smtp_probe *p);
+/* p as a JSON object, onto o (the evidence's form of a probe). */
+void smtp_probe_write(struct json_out *o, const struct smtp_probe *p);
 /* Fill p (initialised by the caller) from j; -1 with a reason when j is not a probe. */
 int smtp_probe_from_json(struct smtp_probe *p, const json_t *j, char *err, size_t errlen);
 
 void der_fetch_clear(struct der_fetch *c);
 void der_fetch_copy(struct der_fetch *dst, const struct der_fetch *src);
-json_t *der_fetch_to_json(const struct der_fetch *c);
+void der_fetch_write(struct json_out *o, const struct der_fetch *c);
 int der_fetch_from_json(struct der_fetch *c, const json_t *j, char *err, size_t errlen);
 
 /* Base64 (RFC 4648, padded) as used for DER in the evidence JSON. */

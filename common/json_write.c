@@ -12,13 +12,7 @@
 
 #include "common/xalloc.h"
 
-struct jw {
-	char *p;
-	size_t len, cap;
-	int ascii;
-};
-
-static void jw_reserve(struct jw *w, size_t n)
+static void jw_reserve(struct json_out *w, size_t n)
 {
 	if (w->len + n + 1 > w->cap) {
 		size_t cap = w->cap ? w->cap : 1024;
@@ -29,14 +23,14 @@ static void jw_reserve(struct jw *w, size_t n)
 	}
 }
 
-static void jw_put(struct jw *w, const char *s, size_t n)
+static void jw_put(struct json_out *w, const char *s, size_t n)
 {
 	jw_reserve(w, n);
 	memcpy(w->p + w->len, s, n);
 	w->len += n;
 }
 
-static void jw_char(struct jw *w, char c)
+static void jw_char(struct json_out *w, char c)
 {
 	jw_reserve(w, 1);
 	w->p[w->len++] = c;
@@ -74,7 +68,7 @@ static size_t jw_utf8(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-static void jw_u16(struct jw *w, uint32_t unit)
+static void jw_u16(struct json_out *w, uint32_t unit)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char e[6] = {'\\', 'u', hex[unit >> 12 & 15], hex[unit >> 8 & 15], hex[unit >> 4 & 15],
@@ -83,7 +77,7 @@ static void jw_u16(struct jw *w, uint32_t unit)
 }
 
 /* Plain bytes (printable ASCII other than '"' and '\\') are copied in runs. */
-static int jw_string(struct jw *w, const char *str, size_t n)
+static int jw_string(struct json_out *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str, *end = s + n;
 	jw_char(w, '"');
@@ -131,7 +125,7 @@ static int jw_string(struct jw *w, const char *str, size_t n)
 	return 0;
 }
 
-static void jw_integer(struct jw *w, json_int_t v)
+static void jw_integer(struct json_out *w, json_int_t v)
 {
 	char buf[24], *e = buf + sizeof buf, *p = e;
 	/* Through unsigned, so that the most negative value has a magnitude too. */
@@ -145,7 +139,7 @@ static void jw_integer(struct jw *w, json_int_t v)
 	jw_put(w, p, (size_t)(e - p));
 }
 
-static int jw_real(struct jw *w, double v)
+static int jw_real(struct json_out *w, double v)
 {
 	if (!isfinite(v))
 		return -1;
@@ -176,7 +170,7 @@ static int jw_real(struct jw *w, double v)
 	return 0;
 }
 
-static int jw_value(struct jw *w, const json_t *j, int depth)
+static int jw_value(struct json_out *w, const json_t *j, int depth)
 {
 	if (j == NULL || depth > JSON_WRITE_DEPTH_MAX)
 		return -1;
@@ -229,11 +223,102 @@ static int jw_value(struct jw *w, const json_t *j, int depth)
 	return -1;
 }
 
+int json_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + n;
+	while (s < end) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		uint32_t cp;
+		size_t len = jw_utf8(s, (size_t)(end - s), &cp);
+		if (len == 0)
+			return 0;
+		s += len;
+	}
+	return 1;
+}
+
+/* ---- the streaming writer ---- */
+
+/* A comma before a key or an array element, unless it opens its container or follows a key. */
+static void json_out_sep(struct json_out *o)
+{
+	if (o->len) {
+		char last = o->p[o->len - 1];
+		if (last != '{' && last != '[' && last != ':')
+			jw_char(o, ',');
+	}
+}
+
+void json_out_init(struct json_out *o, int ascii)
+{
+	memset(o, 0, sizeof *o);
+	o->ascii = ascii;
+}
+
+void json_out_open(struct json_out *o, char bracket)
+{
+	json_out_sep(o);
+	jw_char(o, bracket);
+}
+
+void json_out_close(struct json_out *o, char bracket)
+{
+	jw_char(o, bracket);
+}
+
+void json_out_key(struct json_out *o, const char *key)
+{
+	json_out_sep(o);
+	jw_string(o, key, strlen(key));
+	jw_char(o, ':');
+}
+
+int json_out_str(struct json_out *o, const char *s, size_t n)
+{
+	if (!json_utf8_valid(s, n))
+		return -1;
+	json_out_sep(o);
+	jw_string(o, s, n);
+	return 0;
+}
+
+void json_out_int(struct json_out *o, long long v)
+{
+	json_out_sep(o);
+	jw_integer(o, (json_int_t)v);
+}
+
+void json_out_bool(struct json_out *o, int v)
+{
+	json_out_sep(o);
+	jw_put(o, v ? "true" : "false", v ? 4 : 5);
+}
+
+void json_out_null(struct json_out *o)
+{
+	json_out_sep(o);
+	jw_put(o, "null", 4);
+}
+
+char *json_out_finish(struct json_out *o, size_t *len)
+{
+	jw_reserve(o, 0);
+	o->p[o->len] = '\0';
+	char *text = o->p;
+	if (len)
+		*len = o->len;
+	memset(o, 0, sizeof *o);
+	return text;
+}
+
 char *json_write(const json_t *j, int ascii, size_t *len)
 {
 	if (!json_is_object(j) && !json_is_array(j))
 		return NULL;
-	struct jw w = {.ascii = ascii};
+	struct json_out w = {.ascii = ascii};
 	if (jw_value(&w, j, 0) < 0) {
 		free(w.p);
 		return NULL;

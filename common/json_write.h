@@ -19,4 +19,30 @@
  * real; and when the tree is deeper than JSON_WRITE_DEPTH_MAX. */
 char *json_write(const json_t *j, int ascii, size_t *len);
 
+/* The same text written as it goes, for documents made straight from C structs (the evidence of
+ * every scan) without building a tree first. Commas are placed from the last byte written, so a
+ * document is just calls in reading order: open, key, value..., close. */
+struct json_out {
+	char *p;	 /* owned: the text so far (not NUL-terminated until json_out_finish) */
+	size_t len, cap; /* its length and allocation */
+	int ascii;	 /* as json_write's ascii */
+};
+
+void json_out_init(struct json_out *o, int ascii);
+void json_out_open(struct json_out *o, char bracket);  /* '{' or '[' */
+void json_out_close(struct json_out *o, char bracket); /* '}' or ']' */
+void json_out_key(struct json_out *o, const char *key); /* a key of the object open (ASCII) */
+/* A string value. 0, or -1 with nothing written when s is not UTF-8 (jansson refuses such
+ * strings, so its callers decide what stands in for them: see json_utf8_valid). */
+int json_out_str(struct json_out *o, const char *s, size_t n);
+void json_out_int(struct json_out *o, long long v);
+void json_out_bool(struct json_out *o, int v);
+void json_out_null(struct json_out *o);
+/* The text, NUL-terminated, owned by the caller (o is emptied); *len gets its length. */
+char *json_out_finish(struct json_out *o, size_t *len);
+
+/* 1 when s[0..n) is UTF-8 as jansson accepts it (no NUL check: jansson takes NUL from
+ * json_stringn). */
+int json_utf8_valid(const char *s, size_t n);
+
 #endif

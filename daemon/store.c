@@ -550,11 +550,8 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 		p->score[c] = res->score[c];
 	p->result = result_to_json(res);
 	p->result_json = json_write(p->result, 1, NULL);
-	if (ev) {
-		json_t *e = evidence_to_json(ev);
-		p->evidence_json = json_write(e, 1, NULL);
-		json_decref(e);
-	}
+	if (ev)
+		p->evidence_json = evidence_json_text(ev, 1, NULL);
 	if (st->n_pending >= st->batch_size) {
 		store_flush(st);
 	} else if (st->n_pending == 1 && st->timer) {

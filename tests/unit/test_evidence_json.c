@@ -1,9 +1,11 @@
 /* test_evidence_json.c — evidence survives the trip through JSON (binary TXT, TLSA, statuses),
+ * text from peers that is not UTF-8 is written as jansson would have it (left out, null or hex),
  * and malformed stored evidence is refused with a reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -82,11 +84,113 @@ static void test_evidence_malformed(void **state)
 	}
 }
 
+/* Text from peers that is not UTF-8 cannot be a JSON string: each place has its stand-in, the one
+ * jansson's tree gave (the store's documents did not change when the tree went). */
+enum peer_field { F_WHY, F_CANONICAL, F_RR_TEXT, F_QNAME, F_BANNER, F_BODY, F_HTTP_ERROR };
+
+struct peer_case {
+	enum peer_field field;
+	const char *value;
+	size_t len;	      /* bytes of value (for F_BODY, which may hold NUL) */
+	int ascii;	      /* written with ENSURE_ASCII */
+	const char *expect;   /* substring of the text */
+	const char *unexpect; /* must not be in the text (NULL: no such check) */
+};
+
+#define V(s) s, sizeof s - 1
+static const struct peer_case peer_cases[] = {
+	{F_WHY, V("EDE 22: no reach"), 0, "\"why\":\"EDE 22: no reach\"", NULL},
+	{F_WHY, V("bad \xff byte"), 0, "\"dnssec\":\"insecure\",\"rr\":[]}", "\"why\""},
+	{F_CANONICAL, V("\xed\xa0\x80.example"), 0, "\"rr\":[]}", "\"canonical\""},
+	{F_RR_TEXT, V("mx\xc0\xaf.example"), 0, "{\"type\":15,\"ttl\":60}", "\"text\""},
+	{F_RR_TEXT, V("caf\xc3\xa9"), 0, "\"text\":\"caf\xc3\xa9\"", NULL},
+	{F_RR_TEXT, V("caf\xc3\xa9"), 1, "\"text\":\"caf\\u00E9\"", NULL},
+	{F_QNAME, V("x\xff.example.org"), 0, "\"dns\":[]", NULL},
+	{F_BANNER, V("220 \xe2\x82 hi"), 0, "\"banner\":null", NULL},
+	{F_BANNER, V("220 \"q\"\r\n\x01"), 0, "\"banner\":\"220 \\\"q\\\"\\r\\n\\u0001\"", NULL},
+	{F_BANNER, V("220 \xf0\x9f\x98\x80"), 1, "\"banner\":\"220 \\uD83D\\uDE00\"", NULL},
+	{F_BODY, V("version: STSv1\n"), 0, "\"body\":\"version: STSv1\\n\",\"truncated\":false",
+	 "body_hex"},
+	{F_BODY, V("v\0x"), 0, "\"body_hex\":\"760078\"", "\"body\""},
+	{F_BODY, V("\xc3("), 0, "\"body_hex\":\"c328\"", "\"body\""},
+	{F_HTTP_ERROR, V("\x80"), 0, "\"error\":null", NULL},
+};
+
+static struct evidence *peer_evidence(const struct peer_case *c)
+{
+	struct evidence *ev = evidence_new("example.org");
+	struct dns_answer *a = evidence_dns_slot(
+		ev, c->field == F_QNAME ? c->value : "example.org", DNS_TYPE_MX);
+	a->status = DNS_STATUS_OK;
+	a->dnssec = DNSSEC_INSECURE;
+	if (c->field == F_WHY)
+		a->why = strdup(c->value);
+	if (c->field == F_CANONICAL)
+		a->canonical = strdup(c->value);
+	if (c->field == F_RR_TEXT)
+		dns_answer_add(a, DNS_TYPE_MX, c->value, NULL, 0)->ttl = 60;
+	struct smtp_probe *p = evidence_smtp_add(ev);
+	p->host = strdup("mx.example.org"); /* names from the wire are escaped ASCII */
+	p->address = strdup("192.0.2.25");
+	if (c->field == F_BANNER)
+		p->banner = strdup(c->value);
+	struct https_fetch *f = evidence_https_add(ev);
+	f->url = strdup("https://mta-sts.example.org/.well-known/mta-sts.txt");
+	if (c->field == F_HTTP_ERROR)
+		f->error = strdup(c->value);
+	if (c->field == F_BODY) {
+		f->body = malloc(c->len + 1);
+		memcpy(f->body, c->value, c->len);
+		f->body[c->len] = '\0';
+		f->len = c->len;
+	}
+	return ev;
+}
+
+static void test_evidence_peer_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof peer_cases / sizeof *peer_cases; i++) {
+		const struct peer_case *c = &peer_cases[i];
+		struct evidence *ev = peer_evidence(c);
+		size_t len = 0;
+		char *text = evidence_json_text(ev, c->ascii, &len);
+		assert_non_null(text);
+		assert_int_equal(len, strlen(text));
+		if (strstr(text, c->expect) == NULL ||
+		    (c->unexpect && strstr(text, c->unexpect) != NULL))
+			fail_msg("case %zu: %s", i, text);
+		/* What is written reads back; from then on it writes the same (a stand-in null
+		 * reads back as no value, which is then left out). */
+		char *again = text, *prev = NULL;
+		for (int trip = 0; trip < 2; trip++) {
+			json_error_t jerr;
+			json_t *j = json_loads(again, 0, &jerr);
+			if (j == NULL)
+				fail_msg("case %zu: not JSON (%s): %s", i, jerr.text, again);
+			char err[128];
+			struct evidence *back = evidence_from_json(j, err, sizeof err);
+			if (back == NULL)
+				fail_msg("case %zu: not evidence (%s)", i, err);
+			free(prev);
+			prev = again;
+			again = evidence_json_text(back, c->ascii, NULL);
+			evidence_free(back);
+			json_decref(j);
+		}
+		assert_string_equal(again, prev);
+		free(again);
+		free(prev);
+		evidence_free(ev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evidence_round_trip),
 		cmocka_unit_test(test_evidence_malformed),
+		cmocka_unit_test(test_evidence_peer_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
