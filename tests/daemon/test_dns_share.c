@@ -1,7 +1,8 @@
 /* test_dns_share.c — daemon/dns.c against a tiny DNS server on loopback (in this process, on the
  * same libevent base): lookups of one question in flight share one query; answers come from the
  * scanner's cache while fresh (RRsets and NXDOMAIN, never SERVFAIL); cancelling one of several
- * waiters ends it alone; with the cache off every lookup is a query. */
+ * waiters ends it alone; with the cache off every lookup is a query; trusting the upstream, a
+ * query asks for AD with the AD bit and EDNS but without DO, and AD in the reply reads secure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +22,8 @@
 #include "daemon/config.h"
 #include "daemon/dns.h"
 
-/* ---- the server: A 192.0.2.1 for every name, NXDOMAIN for nx.*, SERVFAIL for sf.* ---- */
+/* ---- the server: A 192.0.2.1 for every name, NXDOMAIN for nx.*, SERVFAIL for sf.*; AD set in
+ * replies for sec.* ---- */
 
 struct server {
 	int fd;
@@ -29,6 +31,9 @@ struct server {
 	struct event *ev;
 	int queries; /* queries received */
 	char last[256];
+	int last_ad;   /* the last query had the AD bit */
+	int last_edns; /* ... an OPT record */
+	int last_do;   /* ... with the DO bit */
 };
 
 /* The question's name as text ("a.example.test") from the wire at p; its end in *end. */
@@ -66,12 +71,19 @@ static void server_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	srv->queries++;
 	snprintf(srv->last, sizeof srv->last, "%s", name);
+	srv->last_ad = (q[3] & 0x20) != 0;
+	size_t opt = qend + 4; /* the OPT record, when it is the first additional one */
+	srv->last_edns = (q[10] || q[11]) && opt + 11 <= (size_t)n && q[opt] == 0 &&
+			 q[opt + 1] == 0 && q[opt + 2] == 41;
+	srv->last_do = srv->last_edns && (q[opt + 7] & 0x80) != 0;
 	uint16_t qtype = (uint16_t)(q[qend] << 8 | q[qend + 1]);
 	int rcode = strncmp(name, "nx.", 3) == 0 ? 3 : strncmp(name, "sf.", 3) == 0 ? 2 : 0;
 	int answer = rcode == 0 && qtype == 1;
 	memcpy(r, q, qend + 4);
 	r[2] = 0x80 | (q[2] & 0x01); /* QR, RD echoed */
 	r[3] = (unsigned char)(0x80 | rcode); /* RA */
+	if (strncmp(name, "sec.", 4) == 0)
+		r[3] |= 0x20; /* AD */
 	r[4] = 0, r[5] = 1;	      /* QDCOUNT */
 	r[6] = 0, r[7] = (unsigned char)answer;
 	r[8] = r[9] = r[10] = r[11] = 0;
@@ -110,6 +122,7 @@ static void server_stop(struct server *srv)
 struct got {
 	int calls;
 	enum dns_status status;
+	enum dnssec_status dnssec;
 	size_t n_rr;
 	char why[128];
 };
@@ -119,6 +132,7 @@ static void on_answer(struct dns_answer *a, void *arg)
 	struct got *g = arg;
 	g->calls++;
 	g->status = a->status;
+	g->dnssec = a->dnssec;
 	g->n_rr = a->n_rr;
 	snprintf(g->why, sizeof g->why, "%s", a->why ? a->why : "");
 }
@@ -279,12 +293,39 @@ static void test_cache_off(void **state)
 	world_down(&w);
 }
 
+/* Trusting a validating upstream: AD asked for with the AD bit (RFC 6840 §5.7), not with DO,
+ * which would bring signatures nothing reads; AD in the reply is the DNSSEC status. */
+static void test_upstream_ad(void **state)
+{
+	(void)state;
+	struct world w;
+	world_up(&w, 300);
+	const struct {
+		const char *name;
+		enum dnssec_status expect;
+	} cases[] = {{"sec.example.test", DNSSEC_SECURE}, {"a.example.test", DNSSEC_INSECURE}};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct got g = {0};
+		dns_lookup(w.dns, cases[i].name, DNS_TYPE_A, on_answer, &g);
+		run_until(&w, &g, 1);
+		assert_int_equal(g.status, DNS_STATUS_OK);
+		if (g.dnssec != cases[i].expect)
+			fail_msg("%s: dnssec %d, expected %d", cases[i].name, g.dnssec,
+				 cases[i].expect);
+		assert_true(w.srv.last_ad);
+		assert_true(w.srv.last_edns); /* extended errors (RFC 8914) need EDNS */
+		assert_false(w.srv.last_do);
+	}
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shared_and_cached),
 		cmocka_unit_test(test_cancel_one_waiter),
 		cmocka_unit_test(test_cache_off),
+		cmocka_unit_test(test_upstream_ad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
