@@ -68,7 +68,7 @@ static const EVP_MD *x509_sha256(void)
  * DANE, OCSP and judging look each certificate up about fourteen times per domain). The cache
  * does not change any answer; it is bounded (X509_MEMO_SLOTS, direct-mapped). */
 #define X509_MEMO_SLOTS 4096
-#define X509_MEMO_DER_MAX (64 * 1024) /* larger certificates are decoded every time */
+#define X509_MEMO_DER_MAX (16 * 1024) /* larger ones (real ones are 1-4 KB) are not kept */
 struct x509_memo {
 	uint64_t tag;		/* x509_der_tag of der */
 	unsigned char *der;	/* owned: the certificate as recorded */
