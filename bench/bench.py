@@ -35,6 +35,7 @@ MODES = {
 }
 CLK = os.sysconf("SC_CLK_TCK")
 SCANNER = os.path.join(REPO, "mxsurvey")   # --scanner
+SCANNER_SET = []                           # --set: the scanner's configuration overrides
 
 
 class BenchError(Exception):
@@ -486,7 +487,7 @@ def scan(world, mode, in_flight, domains_file, n, timeout, tag):
     timef = os.path.join(d, "time.txt")
     args = nsx(["/usr/bin/time", "-f", "%e %U %S %M", "-o", timef, SCANNER,
                 "scan", "-f", domains_file, "--format", "jsonl", "--db", db, "-c", cfg,
-                "--no-progress"])
+                "--no-progress"] + [a for kv in SCANNER_SET for a in ("--set", kv)])
     t0 = time.time()
     with open(os.path.join(d, "out.jsonl"), "w") as out, \
             open(os.path.join(d, "stderr.log"), "w") as err:
@@ -716,6 +717,9 @@ def main():
     ap.add_argument("--no-limits", action="store_true", help="skip dnsperf and the STARTTLS loop")
     ap.add_argument("--scanner", default=os.path.join(REPO, "mxsurvey"),
                     help="the mxsurvey binary to measure (default ./mxsurvey)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a configuration override for the scanner (repeatable), e.g. "
+                    "scan.dkim_probe_selectors=false")
     ap.add_argument("--label", default="", help="a note for RESULTS.md (e.g. what was patched)")
     ap.add_argument("--results", default=os.path.join(BENCH, "RESULTS.md"))
     ap.add_argument("--no-results", action="store_true", help="do not append to RESULTS.md")
@@ -741,8 +745,9 @@ def main():
     for m in modes:
         if m not in MODES:
             ap.error("unknown --dns-mode %s" % m)
-    global SCANNER
+    global SCANNER, SCANNER_SET
     SCANNER = os.path.abspath(args.scanner)
+    SCANNER_SET = args.set
     if not os.access(SCANNER, os.X_OK):
         print("bench: %s is not built (make)" % SCANNER, file=sys.stderr)
         return 2

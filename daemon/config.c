@@ -91,6 +91,7 @@ static const struct config_opt config_opts[] = {
 	UINT_OPT("scan", "reply_timeout", reply_timeout_s, 1, 600),
 	UINT_OPT("scan", "probe_cache_ttl", probe_cache_ttl_s, 1, 31536000),
 	LIST_OPT("scan", "dkim_selectors", dkim_selectors, config_check_selector),
+	BOOL_OPT("scan", "dkim_probe_selectors", dkim_probe_selectors),
 	STR_OPT("scan", "doc_address", doc_address, config_check_ip),
 
 	ENUM_OPT("dns", "mode", dns_mode, config_mode_names),
@@ -144,6 +145,7 @@ void config_init_defaults(struct config *cfg)
 	cfg->connect_timeout_s = 10;
 	cfg->reply_timeout_s = 30;
 	cfg->probe_cache_ttl_s = 86400;
+	cfg->dkim_probe_selectors = true;
 	cfg->doc_address = xstrdup("192.0.2.1");
 
 	cfg->dns_mode = CONFIG_DNS_RECURSIVE;

@@ -216,9 +216,14 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 	e->cfg = cfg;
 	e->store = st;
 	e->score = score_table_builtin();
-	if (cfg->dkim_selectors.n)
+	static const char *const no_selectors[1];
+	if (!cfg->dkim_probe_selectors)
+		dkim_set_selectors(no_selectors, 0);
+	else if (cfg->dkim_selectors.n)
 		dkim_set_selectors((const char *const *)cfg->dkim_selectors.items,
 				   cfg->dkim_selectors.n);
+	else
+		dkim_set_selectors(NULL, 0); /* the built-in list (again, after a reload) */
 	if (cfg->scoring_file && cfg->scoring_file[0]) {
 		if (scoring_load(cfg->scoring_file, &e->score_owned, err, errlen) < 0) {
 			free(e);
