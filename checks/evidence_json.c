@@ -23,12 +23,6 @@ static void evidence_hex(struct json_out *o, const unsigned char *p, size_t n)
 		free(s);
 }
 
-static void evidence_key_int(struct json_out *o, const char *key, long long v)
-{
-	json_out_key(o, key);
-	json_out_int(o, v);
-}
-
 /* key: s, unless s is not UTF-8 (then the member is left out, as jansson leaves it out). */
 static void evidence_key_str_or_omit(struct json_out *o, const char *key, const char *s)
 {
@@ -42,8 +36,7 @@ static void evidence_key_str_or_omit(struct json_out *o, const char *key, const 
 static void evidence_key_opt_str(struct json_out *o, const char *key, const char *s)
 {
 	json_out_key(o, key);
-	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
-		json_out_null(o);
+	json_out_str_or_null(o, s);
 }
 
 static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
@@ -69,7 +62,7 @@ static void evidence_rr_write(struct json_out *o, const struct dns_rdata *rd)
 {
 	json_out_open(o, '{');
 	if (rd->type)
-		evidence_key_int(o, "type", rd->type);
+		json_out_key_int(o, "type", rd->type);
 	if (rd->text)
 		evidence_key_str_or_omit(o, "text", rd->text);
 	if (rd->data) {
@@ -77,13 +70,13 @@ static void evidence_rr_write(struct json_out *o, const struct dns_rdata *rd)
 		evidence_hex(o, rd->data, rd->len);
 	}
 	if (rd->pref)
-		evidence_key_int(o, "pref", rd->pref);
+		json_out_key_int(o, "pref", rd->pref);
 	if (rd->type == DNS_TYPE_TLSA) {
-		evidence_key_int(o, "usage", rd->usage);
-		evidence_key_int(o, "selector", rd->selector);
-		evidence_key_int(o, "mtype", rd->mtype);
+		json_out_key_int(o, "usage", rd->usage);
+		json_out_key_int(o, "selector", rd->selector);
+		json_out_key_int(o, "mtype", rd->mtype);
 	}
-	evidence_key_int(o, "ttl", rd->ttl);
+	json_out_key_int(o, "ttl", rd->ttl);
 	json_out_close(o, '}');
 }
 
@@ -94,10 +87,10 @@ static void evidence_answer_write(struct json_out *o, const struct dns_answer *a
 	json_out_open(o, '{');
 	json_out_key(o, "name");
 	json_out_str(o, a->qname, strlen(a->qname));
-	evidence_key_int(o, "type", a->qtype);
+	json_out_key_int(o, "type", a->qtype);
 	json_out_key(o, "status");
 	json_out_str(o, dns_status_name(a->status), strlen(dns_status_name(a->status)));
-	evidence_key_int(o, "rcode", a->rcode);
+	json_out_key_int(o, "rcode", a->rcode);
 	json_out_key(o, "dnssec");
 	json_out_str(o, dnssec_status_name(a->dnssec), strlen(dnssec_status_name(a->dnssec)));
 	json_out_key(o, "rr");
@@ -117,20 +110,16 @@ static void evidence_https_write(struct json_out *o, const struct https_fetch *f
 	json_out_open(o, '{');
 	evidence_key_opt_str(o, "url", f->url);
 	evidence_key_opt_str(o, "resolve", f->resolve);
-	evidence_key_int(o, "fetched_ms", f->fetched_ms);
-	json_out_key(o, "ok");
-	json_out_bool(o, f->ok);
-	evidence_key_int(o, "status", f->status);
+	json_out_key_int(o, "fetched_ms", f->fetched_ms);
+	json_out_key_bool(o, "ok", f->ok);
+	json_out_key_int(o, "status", f->status);
 	evidence_key_opt_str(o, "content_type", f->content_type);
 	evidence_key_opt_str(o, "redirect", f->redirect);
 	evidence_key_opt_str(o, "error", f->error);
-	json_out_key(o, "tls_failure");
-	json_out_bool(o, f->tls_failure);
-	json_out_key(o, "timed_out");
-	json_out_bool(o, f->timed_out);
+	json_out_key_bool(o, "tls_failure", f->tls_failure);
+	json_out_key_bool(o, "timed_out", f->timed_out);
 	if (f->excluded) {
-		json_out_key(o, "excluded");
-		json_out_bool(o, 1);
+		json_out_key_bool(o, "excluded", 1);
 	}
 	if (f->body) {
 		/* A policy a person can read is kept as text; anything else as hex. */
@@ -141,8 +130,7 @@ static void evidence_https_write(struct json_out *o, const struct https_fetch *f
 			json_out_str(o, (const char *)f->body, f->len);
 		else
 			evidence_hex(o, f->body, f->len);
-		json_out_key(o, "truncated");
-		json_out_bool(o, f->truncated);
+		json_out_key_bool(o, "truncated", f->truncated);
 	}
 	json_out_close(o, '}');
 }
@@ -207,13 +195,12 @@ char *evidence_json_text(const struct evidence *ev, int ascii, size_t *len)
 	struct json_out o;
 	json_out_init(&o, ascii);
 	json_out_open(&o, '{');
-	evidence_key_int(&o, "version", EVIDENCE_JSON_VERSION);
+	json_out_key_int(&o, "version", EVIDENCE_JSON_VERSION);
 	json_out_key(&o, "domain");
 	json_out_str(&o, ev->domain, strlen(ev->domain));
-	evidence_key_int(&o, "started_ms", ev->started_ms);
-	evidence_key_int(&o, "finished_ms", ev->finished_ms);
-	json_out_key(&o, "deadline_hit");
-	json_out_bool(&o, ev->deadline_hit);
+	json_out_key_int(&o, "started_ms", ev->started_ms);
+	json_out_key_int(&o, "finished_ms", ev->finished_ms);
+	json_out_key_bool(&o, "deadline_hit", ev->deadline_hit);
 	json_out_key(&o, "dns");
 	json_out_open(&o, '[');
 	for (size_t i = 0; i < ev->n_dns; i++)

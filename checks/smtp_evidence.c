@@ -204,27 +204,18 @@ int smtp_base64_decode(const char *s, unsigned char **out, size_t *len)
 
 /* ---- JSON ---- */
 
-/* A string, or null when s is NULL or not UTF-8 (what jansson's json_string gives). */
-static void smtp_json_str(struct json_out *o, const char *s)
-{
-	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
-		json_out_null(o);
-}
-
 static void smtp_json_set_str(struct json_out *o, const char *key, const char *s)
 {
 	if (s) {
 		json_out_key(o, key);
-		smtp_json_str(o, s);
+		json_out_str_or_null(o, s);
 	}
 }
 
 static void smtp_json_set_int(struct json_out *o, const char *key, long long v)
 {
-	if (v) {
-		json_out_key(o, key);
-		json_out_int(o, v);
-	}
+	if (v)
+		json_out_key_int(o, key, v);
 }
 
 static void smtp_json_set_name(struct json_out *o, const char *key, const char *name)
@@ -274,17 +265,13 @@ void smtp_probe_write(struct json_out *o, const struct smtp_probe *p)
 {
 	json_out_open(o, '{');
 	json_out_key(o, "host");
-	smtp_json_str(o, p->host);
+	json_out_str_or_null(o, p->host);
 	json_out_key(o, "address");
-	smtp_json_str(o, p->address);
-	json_out_key(o, "port");
-	json_out_int(o, p->port);
-	json_out_key(o, "started_ms");
-	json_out_int(o, p->started_ms);
-	json_out_key(o, "duration_ms");
-	json_out_int(o, p->duration_ms);
-	json_out_key(o, "attempts");
-	json_out_int(o, p->attempts);
+	json_out_str_or_null(o, p->address);
+	json_out_key_int(o, "port", p->port);
+	json_out_key_int(o, "started_ms", p->started_ms);
+	json_out_key_int(o, "duration_ms", p->duration_ms);
+	json_out_key_int(o, "attempts", p->attempts);
 	smtp_json_set_name(o, "stage", smtp_stage_name(p->stage));
 	smtp_json_set_name(o, "error", smtp_error_name(p->error));
 	smtp_json_set_str(o, "reason", p->reason);
@@ -299,8 +286,7 @@ void smtp_probe_write(struct json_out *o, const struct smtp_probe *p)
 	smtp_json_set_str(o, "starttls_reply", p->starttls_reply);
 	smtp_json_set_int(o, "injection_len", (long long)p->injection_len);
 	smtp_json_set_str(o, "injection", p->injection);
-	json_out_key(o, "tls");
-	json_out_bool(o, p->tls);
+	json_out_key_bool(o, "tls", p->tls);
 	smtp_json_set_str(o, "tls_version", p->tls_version);
 	smtp_json_set_str(o, "tls_cipher", p->tls_cipher);
 	smtp_json_set_str(o, "tls_group", p->tls_group);
@@ -318,10 +304,8 @@ void smtp_probe_write(struct json_out *o, const struct smtp_probe *p)
 	if (p->ehlo_tls_code)
 		smtp_ext_json(o, "ext_tls", p->ext_tls);
 	smtp_json_set_int(o, "quit_code", p->quit_code);
-	if (p->bare_lf) {
-		json_out_key(o, "bare_lf");
-		json_out_bool(o, 1);
-	}
+	if (p->bare_lf)
+		json_out_key_bool(o, "bare_lf", 1);
 	smtp_json_set_int(o, "unsolicited", (long long)p->unsolicited);
 	json_out_close(o, '}');
 }
@@ -417,13 +401,10 @@ void der_fetch_write(struct json_out *o, const struct der_fetch *c)
 {
 	json_out_open(o, '{');
 	json_out_key(o, "url");
-	smtp_json_str(o, c->url);
-	json_out_key(o, "fetched_ms");
-	json_out_int(o, c->fetched_ms);
-	json_out_key(o, "ok");
-	json_out_bool(o, c->ok);
-	json_out_key(o, "http_status");
-	json_out_int(o, c->http_status);
+	json_out_str_or_null(o, c->url);
+	json_out_key_int(o, "fetched_ms", c->fetched_ms);
+	json_out_key_bool(o, "ok", c->ok);
+	json_out_key_int(o, "http_status", c->http_status);
 	smtp_json_set_str(o, "error", c->error);
 	if (c->der) {
 		json_out_key(o, "der");

@@ -303,6 +303,24 @@ void json_out_null(struct json_out *o)
 	jw_put(o, "null", 4);
 }
 
+void json_out_str_or_null(struct json_out *o, const char *s)
+{
+	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
+		json_out_null(o);
+}
+
+void json_out_key_int(struct json_out *o, const char *key, long long v)
+{
+	json_out_key(o, key);
+	json_out_int(o, v);
+}
+
+void json_out_key_bool(struct json_out *o, const char *key, int v)
+{
+	json_out_key(o, key);
+	json_out_bool(o, v);
+}
+
 char *json_out_finish(struct json_out *o, size_t *len)
 {
 	jw_reserve(o, 0);

@@ -5,7 +5,9 @@
  * and jansson's dumper spends about 100 instructions per byte on them: a loop-detection hash
  * entry keyed by a printf'd pointer for every object and array, and a callback per token. This
  * writer walks the same tree into one growing buffer, copies runs of plain characters at once and
- * bounds the depth instead of tracking parents. */
+ * bounds the depth instead of tracking parents. The evidence, made from C structs, skips the
+ * tree altogether (json_out below); the result keeps one, since the checks build their details
+ * as jansson values. */
 #ifndef MXS_JSON_WRITE_H
 #define MXS_JSON_WRITE_H
 #include <jansson.h>
@@ -38,6 +40,11 @@ int json_out_str(struct json_out *o, const char *s, size_t n);
 void json_out_int(struct json_out *o, long long v);
 void json_out_bool(struct json_out *o, int v);
 void json_out_null(struct json_out *o);
+/* s, or null when s is NULL or not UTF-8 (what jansson's json_string gave such a value). */
+void json_out_str_or_null(struct json_out *o, const char *s);
+/* A member of the object open: key and value in one call. */
+void json_out_key_int(struct json_out *o, const char *key, long long v);
+void json_out_key_bool(struct json_out *o, const char *key, int v);
 /* The text, NUL-terminated, owned by the caller (o is emptied); *len gets its length. */
 char *json_out_finish(struct json_out *o, size_t *len);
 
