@@ -19,7 +19,7 @@
 /* Reasons that exercise the escapes the store writes: two- and three-byte characters, one
  * beyond the BMP (a surrogate pair), and escaped text that only looks like an escape. */
 static const char *const output_reasons[] = {
-	"RFC 7672 \xc2\xa7" "3.1: no usable record",
+	"RFC 7672 \u00a73.1: no usable record", /* U+00A7, two bytes in UTF-8 */
 	"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7 \\u00e9 \"quoted\" tab\there",
 	"plain ASCII",
 };
