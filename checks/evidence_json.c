@@ -9,20 +9,6 @@
 
 #include "common/xalloc.h"
 
-/* Binary data as lower-case hex, written straight into the text. */
-static void evidence_hex(struct json_out *o, const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char stack[512], *s = 2 * n < sizeof stack ? stack : xmalloc(2 * n + 1);
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	json_out_str(o, s, 2 * n);
-	if (s != stack)
-		free(s);
-}
-
 /* key: s, unless s is not UTF-8 (then the member is left out, as jansson leaves it out). */
 static void evidence_key_str_or_omit(struct json_out *o, const char *key, const char *s)
 {
@@ -67,7 +53,7 @@ static void evidence_rr_write(struct json_out *o, const struct dns_rdata *rd)
 		evidence_key_str_or_omit(o, "text", rd->text);
 	if (rd->data) {
 		json_out_key(o, "data");
-		evidence_hex(o, rd->data, rd->len);
+		json_out_hex(o, rd->data, rd->len);
 	}
 	if (rd->pref)
 		json_out_key_int(o, "pref", rd->pref);
@@ -129,7 +115,7 @@ static void evidence_https_write(struct json_out *o, const struct https_fetch *f
 		if (text)
 			json_out_str(o, (const char *)f->body, f->len);
 		else
-			evidence_hex(o, f->body, f->len);
+			json_out_hex(o, f->body, f->len);
 		json_out_key_bool(o, "truncated", f->truncated);
 	}
 	json_out_close(o, '}');

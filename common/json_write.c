@@ -303,6 +303,21 @@ void json_out_null(struct json_out *o)
 	jw_put(o, "null", 4);
 }
 
+void json_out_hex(struct json_out *o, const unsigned char *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	json_out_sep(o);
+	jw_reserve(o, 2 * n + 2);
+	char *w = o->p + o->len;
+	*w++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*w++ = digits[p[i] >> 4];
+		*w++ = digits[p[i] & 15];
+	}
+	*w++ = '"';
+	o->len = (size_t)(w - o->p);
+}
+
 void json_out_str_or_null(struct json_out *o, const char *s)
 {
 	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)

@@ -40,6 +40,8 @@ int json_out_str(struct json_out *o, const char *s, size_t n);
 void json_out_int(struct json_out *o, long long v);
 void json_out_bool(struct json_out *o, int v);
 void json_out_null(struct json_out *o);
+/* p[0..n) as a string of lower-case hex digits. */
+void json_out_hex(struct json_out *o, const unsigned char *p, size_t n);
 /* s, or null when s is NULL or not UTF-8 (what jansson's json_string gave such a value). */
 void json_out_str_or_null(struct json_out *o, const char *s);
 /* A member of the object open: key and value in one call. */
