@@ -577,15 +577,16 @@ def dnsperf_limit(world, db, seconds, max_queries):
             "lost": int(lost.group(1)) if lost else 0}
 
 
-def starttls_limit(world, seconds, concurrency):
-    """Concurrent STARTTLS sessions per second against the world's SMTP peers (all classes)."""
-    out = run(nsx([PYTHON, os.path.join(BENCH, "starttls_load.py"), "--world", world.dir,
+def session_limit(world, kind, seconds, concurrency):
+    """Concurrent sessions per second the world serves: kind "starttls" against its SMTP peers
+    (all classes), "https" against its web server (MTA-STS policy fetches)."""
+    out = run(nsx([PYTHON, os.path.join(BENCH, "load.py"), "--kind", kind, "--world", world.dir,
                    "--seconds", str(seconds), "--concurrency", str(concurrency),
                    "--processes", "2"]), check=False)
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        log("starttls_load gave no result: " + out[-400:])
+        log("load.py --kind %s gave no result: %s" % (kind, out[-400:]))
         return None
 
 
@@ -802,7 +803,7 @@ def main():
                                   "(%d lost); mxsurvey asked %.0f q/s = %.0f %% of it (%s)" % (
                                       n, dl["queries"], dl["qps"], dl["lost"], q,
                                       100 * q / dl["qps"], last["mode"]))
-                sl = starttls_limit(world, 15, 200)
+                sl = session_limit(world, "starttls", 15, 200)
                 if sl:
                     p = last.get("smtp_distinct", 0) / last["elapsed"]
                     limits.append("SMTP limit (%d domains): %d concurrent STARTTLS sessions "
@@ -810,6 +811,15 @@ def main():
                                   "world's peers: %.0f sessions/s; mxsurvey probed %.1f/s = "
                                   "%.1f %% of it" % (n, sl["concurrency"], sl["rate"], p,
                                                      100 * p / sl["rate"] if sl["rate"] else 0))
+                hl = session_limit(world, "https", 15, 200) if last["https_fetches"] else None
+                if hl:
+                    f = last["https_fetches"] / last["elapsed"]
+                    limits.append("HTTPS limit (%d domains): %d concurrent MTA-STS policy "
+                                  "fetches (handshake with the policy host's name, GET, the "
+                                  "reply) against the world's web server: %.0f fetches/s; "
+                                  "mxsurvey fetched %.1f/s = %.1f %% of it" % (
+                                      n, hl["concurrency"], hl["rate"], f,
+                                      100 * f / hl["rate"] if hl["rate"] else 0))
             world.down()
             world = None
     except KeyboardInterrupt:

@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""The SMTP side of the world's limit: as many concurrent STARTTLS sessions as the world's SMTP
-peers will serve (banner, EHLO, STARTTLS, TLS handshake, EHLO, QUIT — what the scanner's probe
-does), against the STARTTLS addresses of the world's mail hosts, for a bounded time and count.
+"""The world's limit for connections, measured from inside it: as many concurrent sessions as its
+servers will serve, for a bounded time and count, each on a new connection as the scanner makes
+them.
+  --kind starttls: banner, EHLO, STARTTLS, TLS handshake, EHLO, QUIT (the scanner's probe),
+                   against the STARTTLS addresses of the world's mail hosts;
+  --kind https:    TLS handshake with the policy host's name, GET /.well-known/mta-sts.txt, the
+                   whole reply (the scanner's MTA-STS fetch), for the domains with a policy.
 Prints one JSON line: {"sessions", "failed", "seconds", "rate", "concurrency"}.
 
-Usage: starttls_load.py --world DIR [--seconds S] [--concurrency C] [--processes P] [--max N]
+Usage: load.py --kind starttls|https --world DIR [--seconds S] [--concurrency C]
+               [--processes P] [--max N]
 Runs inside the mxsbench namespace (scripts/bench does that).
 """
 
@@ -17,7 +22,7 @@ import sys
 import time
 
 
-def targets(world):
+def smtp_targets(world):
     """(address, SNI host) of every mail host whose server offers STARTTLS."""
     out = []
     for zone in ("mail.mxb", "mail-s.mxb"):
@@ -28,6 +33,20 @@ def targets(world):
                 octet = int(tok[2].split(".")[1])
                 if octet < 104:                     # 104+ = the class without STARTTLS
                     out.append((tok[2], "%s.%s" % (tok[0], zone)))
+    return out
+
+
+def https_targets(world):
+    """(address, policy host) of every domain whose zone publishes mta-sts.<domain>."""
+    info = json.load(open(os.path.join(world, "world.json")))
+    out = []
+    zdir = os.path.join(world, "zones")
+    for f in sorted(os.listdir(zdir)):
+        if not f.endswith(".zone") or f.startswith("mail"):
+            continue
+        with open(os.path.join(zdir, f)) as z:
+            if any(line.startswith("mta-sts A ") for line in z):
+                out.append((info["https"], "mta-sts." + f[:-len(".zone")]))
     return out
 
 
@@ -42,7 +61,7 @@ async def expect(reader, code):
             return
 
 
-async def session(addr, host, ctx):
+async def starttls_session(addr, host, ctx):
     reader, writer = await asyncio.open_connection(addr, 25)
     try:
         await expect(reader, b"220")
@@ -59,10 +78,25 @@ async def session(addr, host, ctx):
         writer.close()
 
 
-async def load(tg, seconds, concurrency, max_sessions):
+async def https_session(addr, host, ctx):
+    reader, writer = await asyncio.open_connection(addr, 443, ssl=ctx, server_hostname=host)
+    try:
+        writer.write(("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: %s\r\n"
+                      "User-Agent: bench-load\r\nConnection: close\r\n\r\n" % host).encode())
+        reply = await reader.read()
+        if not reply.startswith(b"HTTP/1.1 200"):
+            raise ConnectionError("unexpected %r" % reply[:40])
+    finally:
+        writer.close()
+
+
+KINDS = {"starttls": (smtp_targets, starttls_session), "https": (https_targets, https_session)}
+
+
+async def load(session, tg, seconds, concurrency, max_sessions):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE             # the scanner verifies offline, after the probe
+    ctx.verify_mode = ssl.CERT_NONE             # the scanner verifies offline; only cost counts
     done = {"ok": 0, "failed": 0, "i": 0}
     end = time.monotonic() + seconds
 
@@ -82,13 +116,15 @@ async def load(tg, seconds, concurrency, max_sessions):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", choices=sorted(KINDS), required=True)
     ap.add_argument("--world", required=True)
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--max", type=int, default=200000)
     args = ap.parse_args()
-    tg = targets(args.world)
+    find, session = KINDS[args.kind]
+    tg = find(args.world)
     if not tg:
         print(json.dumps({"sessions": 0, "failed": 0, "seconds": 0, "rate": 0,
                           "concurrency": 0}))
@@ -102,7 +138,8 @@ def main():
         if pid == 0:
             os.close(r)
             mine = tg[k::procs] or tg
-            ok, failed, secs = asyncio.run(load(mine, args.seconds, per, args.max // procs))
+            ok, failed, secs = asyncio.run(load(session, mine, args.seconds, per,
+                                                args.max // procs))
             os.write(w, json.dumps([ok, failed, secs]).encode())
             os._exit(0)
         os.close(w)
