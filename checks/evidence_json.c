@@ -9,22 +9,6 @@
 
 #include "common/xalloc.h"
 
-/* key: s, unless s is not UTF-8 (then the member is left out, as jansson leaves it out). */
-static void evidence_key_str_or_omit(struct json_out *o, const char *key, const char *s)
-{
-	if (json_utf8_valid(s, strlen(s))) {
-		json_out_key(o, key);
-		json_out_str(o, s, strlen(s));
-	}
-}
-
-/* key: s, or null when s is NULL or not UTF-8. */
-static void evidence_key_opt_str(struct json_out *o, const char *key, const char *s)
-{
-	json_out_key(o, key);
-	json_out_str_or_null(o, s);
-}
-
 static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
 {
 	size_t n = strlen(s);
@@ -50,7 +34,7 @@ static void evidence_rr_write(struct json_out *o, const struct dns_rdata *rd)
 	if (rd->type)
 		json_out_key_int(o, "type", rd->type);
 	if (rd->text)
-		evidence_key_str_or_omit(o, "text", rd->text);
+		json_out_key_str(o, "text", rd->text, strlen(rd->text)); /* left out if not UTF-8 */
 	if (rd->data) {
 		json_out_key(o, "data");
 		json_out_hex(o, rd->data, rd->len);
@@ -71,51 +55,46 @@ static void evidence_answer_write(struct json_out *o, const struct dns_answer *a
 	if (!json_utf8_valid(a->qname, strlen(a->qname)))
 		return; /* names are the scanner's own; such an answer could not be read back */
 	json_out_open(o, '{');
-	json_out_key(o, "name");
-	json_out_str(o, a->qname, strlen(a->qname));
+	const char *status = dns_status_name(a->status), *dnssec = dnssec_status_name(a->dnssec);
+	json_out_key_str(o, "name", a->qname, strlen(a->qname));
 	json_out_key_int(o, "type", a->qtype);
-	json_out_key(o, "status");
-	json_out_str(o, dns_status_name(a->status), strlen(dns_status_name(a->status)));
+	json_out_key_str(o, "status", status, strlen(status));
 	json_out_key_int(o, "rcode", a->rcode);
-	json_out_key(o, "dnssec");
-	json_out_str(o, dnssec_status_name(a->dnssec), strlen(dnssec_status_name(a->dnssec)));
+	json_out_key_str(o, "dnssec", dnssec, strlen(dnssec));
 	json_out_key(o, "rr");
 	json_out_open(o, '[');
 	for (size_t i = 0; i < a->n_rr; i++)
 		evidence_rr_write(o, &a->rr[i]);
 	json_out_close(o, ']');
 	if (a->canonical)
-		evidence_key_str_or_omit(o, "canonical", a->canonical);
+		json_out_key_str(o, "canonical", a->canonical, strlen(a->canonical));
 	if (a->why)
-		evidence_key_str_or_omit(o, "why", a->why);
+		json_out_key_str(o, "why", a->why, strlen(a->why));
 	json_out_close(o, '}');
 }
 
 static void evidence_https_write(struct json_out *o, const struct https_fetch *f)
 {
 	json_out_open(o, '{');
-	evidence_key_opt_str(o, "url", f->url);
-	evidence_key_opt_str(o, "resolve", f->resolve);
+	json_out_key_str_or_null(o, "url", f->url);
+	json_out_key_str_or_null(o, "resolve", f->resolve);
 	json_out_key_int(o, "fetched_ms", f->fetched_ms);
 	json_out_key_bool(o, "ok", f->ok);
 	json_out_key_int(o, "status", f->status);
-	evidence_key_opt_str(o, "content_type", f->content_type);
-	evidence_key_opt_str(o, "redirect", f->redirect);
-	evidence_key_opt_str(o, "error", f->error);
+	json_out_key_str_or_null(o, "content_type", f->content_type);
+	json_out_key_str_or_null(o, "redirect", f->redirect);
+	json_out_key_str_or_null(o, "error", f->error);
 	json_out_key_bool(o, "tls_failure", f->tls_failure);
 	json_out_key_bool(o, "timed_out", f->timed_out);
-	if (f->excluded) {
+	if (f->excluded)
 		json_out_key_bool(o, "excluded", 1);
-	}
 	if (f->body) {
 		/* A policy a person can read is kept as text; anything else as hex. */
-		int text = memchr(f->body, '\0', f->len) == NULL &&
-			   json_utf8_valid((const char *)f->body, f->len);
-		json_out_key(o, text ? "body" : "body_hex");
-		if (text)
-			json_out_str(o, (const char *)f->body, f->len);
-		else
+		if (memchr(f->body, '\0', f->len) != NULL ||
+		    json_out_key_str(o, "body", (const char *)f->body, f->len) < 0) {
+			json_out_key(o, "body_hex");
 			json_out_hex(o, f->body, f->len);
+		}
 		json_out_key_bool(o, "truncated", f->truncated);
 	}
 	json_out_close(o, '}');

@@ -206,10 +206,8 @@ int smtp_base64_decode(const char *s, unsigned char **out, size_t *len)
 
 static void smtp_json_set_str(struct json_out *o, const char *key, const char *s)
 {
-	if (s) {
-		json_out_key(o, key);
-		json_out_str_or_null(o, s);
-	}
+	if (s)
+		json_out_key_str_or_null(o, key, s);
 }
 
 static void smtp_json_set_int(struct json_out *o, const char *key, long long v)
@@ -220,10 +218,8 @@ static void smtp_json_set_int(struct json_out *o, const char *key, long long v)
 
 static void smtp_json_set_name(struct json_out *o, const char *key, const char *name)
 {
-	if (name == NULL)
-		return;
-	json_out_key(o, key);
-	json_out_str(o, name, strlen(name));
+	if (name)
+		json_out_key_str(o, key, name, strlen(name));
 }
 
 static void smtp_ext_json(struct json_out *o, const char *key, unsigned set)
@@ -264,10 +260,8 @@ static unsigned smtp_ext_from_json(const json_t *a)
 void smtp_probe_write(struct json_out *o, const struct smtp_probe *p)
 {
 	json_out_open(o, '{');
-	json_out_key(o, "host");
-	json_out_str_or_null(o, p->host);
-	json_out_key(o, "address");
-	json_out_str_or_null(o, p->address);
+	json_out_key_str_or_null(o, "host", p->host);
+	json_out_key_str_or_null(o, "address", p->address);
 	json_out_key_int(o, "port", p->port);
 	json_out_key_int(o, "started_ms", p->started_ms);
 	json_out_key_int(o, "duration_ms", p->duration_ms);
@@ -400,8 +394,7 @@ void der_fetch_copy(struct der_fetch *dst, const struct der_fetch *src)
 void der_fetch_write(struct json_out *o, const struct der_fetch *c)
 {
 	json_out_open(o, '{');
-	json_out_key(o, "url");
-	json_out_str_or_null(o, c->url);
+	json_out_key_str_or_null(o, "url", c->url);
 	json_out_key_int(o, "fetched_ms", c->fetched_ms);
 	json_out_key_bool(o, "ok", c->ok);
 	json_out_key_int(o, "http_status", c->http_status);

@@ -318,12 +318,6 @@ void json_out_hex(struct json_out *o, const unsigned char *p, size_t n)
 	o->len = (size_t)(w - o->p);
 }
 
-void json_out_str_or_null(struct json_out *o, const char *s)
-{
-	if (s == NULL || json_out_str(o, s, strlen(s)) < 0)
-		json_out_null(o);
-}
-
 void json_out_key_int(struct json_out *o, const char *key, long long v)
 {
 	json_out_key(o, key);
@@ -334,6 +328,23 @@ void json_out_key_bool(struct json_out *o, const char *key, int v)
 {
 	json_out_key(o, key);
 	json_out_bool(o, v);
+}
+
+int json_out_key_str(struct json_out *o, const char *key, const char *s, size_t n)
+{
+	if (!json_utf8_valid(s, n))
+		return -1;
+	json_out_key(o, key);
+	jw_string(o, s, n);
+	return 0;
+}
+
+void json_out_key_str_or_null(struct json_out *o, const char *key, const char *s)
+{
+	if (s == NULL || json_out_key_str(o, key, s, strlen(s)) < 0) {
+		json_out_key(o, key);
+		json_out_null(o);
+	}
 }
 
 char *json_out_finish(struct json_out *o, size_t *len)

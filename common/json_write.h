@@ -42,11 +42,14 @@ void json_out_bool(struct json_out *o, int v);
 void json_out_null(struct json_out *o);
 /* p[0..n) as a string of lower-case hex digits. */
 void json_out_hex(struct json_out *o, const unsigned char *p, size_t n);
-/* s, or null when s is NULL or not UTF-8 (what jansson's json_string gave such a value). */
-void json_out_str_or_null(struct json_out *o, const char *s);
-/* A member of the object open: key and value in one call. */
+/* Members of the object open: key and value in one call. */
 void json_out_key_int(struct json_out *o, const char *key, long long v);
 void json_out_key_bool(struct json_out *o, const char *key, int v);
+/* key: s[0..n). 0, or -1 with nothing written (not even the key) when s is not UTF-8: the member
+ * is left out, as jansson left out a member whose value it refused. */
+int json_out_key_str(struct json_out *o, const char *key, const char *s, size_t n);
+/* key: s, or null when s is NULL or not UTF-8 (what jansson's json_string gave such a value). */
+void json_out_key_str_or_null(struct json_out *o, const char *key, const char *s);
 /* The text, NUL-terminated, owned by the caller (o is emptied); *len gets its length. */
 char *json_out_finish(struct json_out *o, size_t *len);
 
