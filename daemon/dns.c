@@ -522,9 +522,10 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 		return 0;
 	}
 	char name[DNAME_TEXT_MAX];
-	int same = qtype == a->qtype && dname_equal(dns_wire_to_name(qname, name), a->qname);
+	dns_wire_to_name(qname, name);
+	int same = qtype == a->qtype && dname_equal(name, a->qname);
 	if (!same)
-		snprintf(other, otherlen, "%s/%u", dns_wire_to_name(qname, name), qtype);
+		snprintf(other, otherlen, "%s/%u", name, qtype);
 	return same;
 }
 
