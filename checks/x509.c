@@ -220,16 +220,10 @@ static int x509_verify(X509 *leaf, STACK_OF(X509) *untrusted, int *err, STACK_OF
 	X509_STORE_free(empty);
 	sk_X509_pop_free(v->sent, X509_free);
 	sk_X509_pop_free(v->built, X509_free);
-	v->sent = sk_X509_new_reserve(NULL, sk_X509_num(untrusted) + 1);
-	if (v->sent && sk_X509_push(v->sent, leaf)) {
+	v->sent = x509_chain_dup(untrusted); /* then the leaf in front: the list as given */
+	if (v->sent && sk_X509_unshift(v->sent, leaf) > 0) {
 		X509_up_ref(leaf);
-		for (int i = 0; i < sk_X509_num(untrusted); i++) {
-			X509 *x = sk_X509_value(untrusted, i);
-			if (sk_X509_push(v->sent, x))
-				X509_up_ref(x);
-		}
-	}
-	if (v->sent && sk_X509_num(v->sent) != sk_X509_num(untrusted) + 1) {
+	} else {
 		sk_X509_pop_free(v->sent, X509_free); /* out of memory: do not remember */
 		v->sent = NULL;
 	}
