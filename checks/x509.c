@@ -23,6 +23,7 @@
 #include "checks/starttls.h"
 #include "checks/urlpin.h"
 #include "common/dname.h"
+#include "common/hash.h"
 #include "common/xalloc.h"
 
 static X509_STORE *x509_store; /* borrowed: see x509_set_trust */
@@ -79,15 +80,12 @@ struct x509_memo {
 };
 static struct x509_memo x509_memo[X509_MEMO_SLOTS];
 
-/* FNV-1a over the length and the last 32 bytes: the signature value ends a certificate, so two
+/* A hash of the length and the last 32 bytes: the signature value ends a certificate, so two
  * different certificates almost never share them, and a shared tag costs only a memcmp. */
 static uint64_t x509_der_tag(const unsigned char *der, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)len;
 	size_t from = len > 32 ? len - 32 : 0;
-	for (size_t i = from; i < len; i++)
-		h = (h ^ der[i]) * 0x100000001b3ULL;
-	return h;
+	return hash_fnv1a64(HASH_FNV1A64_BASIS ^ (uint64_t)len, der + from, len - from);
 }
 
 static struct x509_memo *x509_memo_find(const struct smtp_cert *c, uint64_t tag)
@@ -173,11 +171,12 @@ static void x509_verdicts_clear(void)
 
 static size_t x509_verdict_slot(X509 *leaf, STACK_OF(X509) *untrusted)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(uintptr_t)leaf;
-	for (int i = 0; i < sk_X509_num(untrusted); i++)
-		h = (h ^ (uint64_t)(uintptr_t)sk_X509_value(untrusted, i)) * 0x100000001b3ULL;
-	h ^= h >> 29; /* allocations are aligned: bring the high bits down */
-	return (size_t)(h * 0x9e3779b97f4a7c15ULL >> 32) % X509_VERDICT_SLOTS;
+	uint64_t h = hash_fnv1a64(HASH_FNV1A64_BASIS, &leaf, sizeof leaf);
+	for (int i = 0; i < sk_X509_num(untrusted); i++) {
+		X509 *x = sk_X509_value(untrusted, i);
+		h = hash_fnv1a64(h, &x, sizeof x);
+	}
+	return (size_t)(h % X509_VERDICT_SLOTS);
 }
 
 static int x509_verdict_same(const struct x509_verdict *v, X509 *leaf, STACK_OF(X509) *untrusted)

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "common/dname.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
@@ -602,9 +603,7 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 
 static struct dns_query **dns_inflight_slot(struct dns *d, const char *name, uint16_t type)
 {
-	uint32_t h = 2166136261u ^ type; /* FNV-1a over the canonical name */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 16777619u;
+	uint64_t h = hash_fnv1a64_str(HASH_FNV1A64_BASIS ^ type, name); /* the canonical name */
 	struct dns_query **pp = &d->inflight[h & (DNS_INFLIGHT_BUCKETS - 1)];
 	while (*pp && ((*pp)->type != type || strcmp((*pp)->name, name) != 0))
 		pp = &(*pp)->hnext;

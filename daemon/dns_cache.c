@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/dname.h"
+#include "common/hash.h"
 #include "common/xalloc.h"
 
 struct dns_cache_entry {
@@ -27,10 +28,7 @@ struct dns_cache {
 
 static uint64_t dns_cache_hash(const char *name, uint16_t type)
 {
-	uint64_t h = 1469598103934665603ULL ^ type; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
+	return hash_fnv1a64_str(HASH_FNV1A64_BASIS ^ type, name);
 }
 
 struct dns_cache *dns_cache_new(const struct dns_cache_limits *lim)

@@ -16,6 +16,7 @@
 
 #include "checks/smtp_evidence.h"
 #include "common/dname.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/tls.h"
@@ -114,10 +115,7 @@ static long long pc_now_ms(void)
 
 static uint64_t pc_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return hash_fnv1a64_str(HASH_FNV1A64_BASIS, s);
 }
 
 static void pc_timer_ms(struct event *ev, long long ms)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define SHARD_FNV_OFFSET 0xcbf29ce484222325ULL
-#define SHARD_FNV_PRIME 0x100000001b3ULL
+#include "common/hash.h"
+
 
 /* A decimal without sign, spaces or leading '+': strtoul alone would take " -1" as a huge value. */
 static int shard_number(const char *s, const char **end, unsigned long *out)
@@ -47,12 +47,7 @@ int shard_parse(const char *spec, struct shard *out, char *err, size_t errlen)
 
 uint64_t shard_hash(const char *key)
 {
-	uint64_t h = SHARD_FNV_OFFSET;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-		h ^= *p;
-		h *= SHARD_FNV_PRIME;
-	}
-	return h;
+	return hash_fnv1a64_str(HASH_FNV1A64_BASIS, key);
 }
 
 uint32_t shard_of(const char *key, uint32_t count)

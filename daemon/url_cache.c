@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hash.h"
 #include "common/xalloc.h"
 #include "daemon/http.h"
 
@@ -120,13 +121,9 @@ static void url_on_notify(evutil_socket_t fd, short what, void *arg)
 
 #define URL_BUCKETS_MIN 64
 
-/* FNV-1a, 64 bits. */
 static uint64_t url_hash(const char *url)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
+	return hash_fnv1a64_str(HASH_FNV1A64_BASIS, url);
 }
 
 static struct url_entry **url_bucket(const struct url_cache *uc, const char *url)
