@@ -715,7 +715,8 @@ def main():
                     "e.g. 'qname-minimisation: no'")
     ap.add_argument("--timeout", type=int, default=0,
                     help="seconds one scan may take (default: 300 + N/50)")
-    ap.add_argument("--no-limits", action="store_true", help="skip dnsperf and the STARTTLS loop")
+    ap.add_argument("--no-limits", action="store_true",
+                    help="skip dnsperf and the STARTTLS and HTTPS loops")
     ap.add_argument("--scanner", default=os.path.join(REPO, "mxsurvey"),
                     help="the mxsurvey binary to measure (default ./mxsurvey)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
