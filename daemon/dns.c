@@ -533,7 +533,7 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict *reply)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
-	char other[DNAME_MAX + 16];
+	char other[DNAME_TEXT_MAX + 16]; /* the reply's question, name/type, when not ours */
 	if (!dns_reply_is_for(reply, a, other, sizeof other)) {
 		a->status = DNS_STATUS_ERROR;
 		a->why = xasprintf("reply to another question (%s)", other);
