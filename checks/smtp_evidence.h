@@ -101,6 +101,9 @@ void smtp_probe_init(struct smtp_probe *p);
 void smtp_probe_clear(struct smtp_probe *p);
 /* Deep copy into dst (overwritten, not freed). */
 void smtp_probe_copy(struct smtp_probe *dst, const struct smtp_probe *src);
+/* Bytes of heap p owns (strings, chain), not counting the struct itself: what a cache holding
+ * it pays, most of it chosen by the peer. */
+size_t smtp_probe_footprint(const struct smtp_probe *p);
 /* Record the failure: stage, error and the reason text (replacing an earlier one). */
 void smtp_probe_fail(struct smtp_probe *p, enum smtp_stage stage, enum smtp_error err,
 		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -86,7 +86,7 @@ char *cmd_config_json(const struct config *c)
 	static const char *const levels[] = {"error", "warn", "info", "debug"};
 	const char *level = c->log_level >= 0 && c->log_level < 4 ? levels[c->log_level] : "?";
 	json_t *j = json_pack(
-		"{s:{s:s, s:b}, s:{s:i, s:i, s:b, s:o, s:i, s:i, s:i, s:i, s:o, s:o},"
+		"{s:{s:s, s:b}, s:{s:i, s:i, s:b, s:o, s:i, s:i, s:i, s:i, s:i, s:o, s:b, s:o},"
 		" s:{s:s, s:s, s:o, s:o, s:o, s:i}, s:{s:o, s:i, s:i}, s:{s:o}, s:{s:i, s:i},"
 		" s:{s:i, s:i, s:i, s:i, s:o}, s:{s:o}}",
 		"log", "level", level, "syslog", c->log_syslog,
@@ -94,8 +94,9 @@ char *cmd_config_json(const struct config *c)
 		"ipv6", c->ipv6, "ehlo_name", cmd_str_json(c->ehlo_name), "smtp_port",
 		(int)c->smtp_port, "connect_timeout", (int)c->connect_timeout_s, "reply_timeout",
 		(int)c->reply_timeout_s, "probe_cache_ttl", (int)c->probe_cache_ttl_s,
-		"dkim_selectors", cmd_strlist_json(&c->dkim_selectors), "doc_address",
-		cmd_str_json(c->doc_address),
+		"probe_cache_mb", (int)c->probe_cache_mb, "dkim_selectors",
+		cmd_strlist_json(&c->dkim_selectors), "dkim_probe_selectors", c->dkim_probe_selectors,
+		"doc_address", cmd_str_json(c->doc_address),
 		"dns", "mode", c->dns_mode == CONFIG_DNS_STUB ? "stub" : "recursive", "validate",
 		c->dns_validate == CONFIG_VALIDATE_UPSTREAM ? "upstream" : "getdns", "upstreams",
 		cmd_strlist_json(&c->dns_upstreams), "root_hints", cmd_str_json(c->dns_root_hints),

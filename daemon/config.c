@@ -3,6 +3,7 @@
  * compare / free code agree on every option. Owns the strings and lists inside a struct config. */
 #include "daemon/yamlfile.h"
 #include "daemon/config.h"
+#include "daemon/probe_cache.h"
 
 #include "common/dname.h"
 #include "common/log.h"
@@ -90,6 +91,7 @@ static const struct config_opt config_opts[] = {
 	UINT_OPT("scan", "connect_timeout", connect_timeout_s, 1, 300),
 	UINT_OPT("scan", "reply_timeout", reply_timeout_s, 1, 600),
 	UINT_OPT("scan", "probe_cache_ttl", probe_cache_ttl_s, 1, 31536000),
+	UINT_OPT("scan", "probe_cache_mb", probe_cache_mb, 1, 65536),
 	LIST_OPT("scan", "dkim_selectors", dkim_selectors, config_check_selector),
 	BOOL_OPT("scan", "dkim_probe_selectors", dkim_probe_selectors),
 	STR_OPT("scan", "doc_address", doc_address, config_check_ip),
@@ -145,6 +147,7 @@ void config_init_defaults(struct config *cfg)
 	cfg->connect_timeout_s = 10;
 	cfg->reply_timeout_s = 30;
 	cfg->probe_cache_ttl_s = 86400;
+	cfg->probe_cache_mb = PROBE_CACHE_MAX_DONE_BYTES >> 20;
 	cfg->dkim_probe_selectors = true;
 	cfg->doc_address = xstrdup("192.0.2.1");
 

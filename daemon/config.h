@@ -29,6 +29,7 @@ struct config {
 	unsigned connect_timeout_s; /* SMTP connect timeout; 10 (1..300) */
 	unsigned reply_timeout_s;   /* per SMTP reply / TLS handshake; 30 (1..600) */
 	unsigned probe_cache_ttl_s; /* SMTP probe cache lifetime within a campaign; 86400 */
+	unsigned probe_cache_mb;    /* finished SMTP probes kept at most, in MB; 64 */
 	struct config_strlist dkim_selectors; /* selectors probed beyond MECSA's heuristic */
 	bool dkim_probe_selectors;	      /* probe them at all; true */
 	char *doc_address;	  /* owned: client IP for the SPF evaluation; "192.0.2.1" */

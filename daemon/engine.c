@@ -187,6 +187,7 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.rate_per_address = cfg->smtp_rate_per_address,
 		.connect_rate = cfg->connect_rate,
 		.ttl_s = cfg->probe_cache_ttl_s,
+		.max_done_bytes = (size_t)cfg->probe_cache_mb << 20,
 		.max_attempts = cfg->smtp_attempts,
 		.retry_ms = cfg->smtp_retry_s * 1000,
 		.exclude = cfg->exclude.items,

@@ -61,6 +61,7 @@ struct pc_entry {
 	size_t deferred;		  /* waiters answered from the cache, not yet called */
 	struct pc_entry *qnext;		  /* in addr's queue */
 	struct pc_entry *dprev, *dnext;	  /* PC_DONE: in pc's done list, oldest first */
+	size_t done_bytes;		  /* PC_DONE: what it holds, counted in stats.done_bytes */
 };
 
 struct probe_wait {
@@ -356,6 +357,8 @@ static void pc_done_unlink(struct probe_cache *pc, struct pc_entry *e)
 		pc->done_tail = e->dprev;
 	e->dprev = e->dnext = NULL;
 	pc->n_done--;
+	pc->stats.done_bytes -= e->done_bytes;
+	e->done_bytes = 0;
 }
 
 static void pc_entry_free(struct probe_cache *pc, struct pc_entry *e)
@@ -387,8 +390,9 @@ static void pc_entry_free(struct probe_cache *pc, struct pc_entry *e)
 }
 
 /* An entry becomes PC_DONE: it joins the done list, and the oldest finished entries nobody waits
- * for go when there are too many (a campaign of millions of distinct MX names would otherwise
- * keep every chain until the TTL). */
+ * for go when there are too many or they hold too many bytes (a campaign of millions of
+ * distinct MX names would otherwise keep every chain until the TTL, and peers choose how big
+ * their chains are). */
 static void pc_mark_done(struct probe_cache *pc, struct pc_entry *e)
 {
 	e->state = PC_DONE;
@@ -401,8 +405,12 @@ static void pc_mark_done(struct probe_cache *pc, struct pc_entry *e)
 		pc->done_head = e;
 	pc->done_tail = e;
 	pc->n_done++;
+	e->done_bytes = sizeof *e + strlen(e->key) + 1 + strlen(e->host) + 1 +
+			smtp_probe_footprint(&e->result) + smtp_probe_footprint(&e->last);
+	pc->stats.done_bytes += e->done_bytes;
 	struct pc_entry *x = pc->done_head;
-	while (pc->n_done > pc->lim.max_done && x) {
+	while ((pc->n_done > pc->lim.max_done || pc->stats.done_bytes > pc->lim.max_done_bytes) &&
+	       x) {
 		struct pc_entry *next = x->dnext;
 		if (x != e && !x->waiters && !x->deferred) {
 			pc_entry_free(pc, x);
@@ -804,6 +812,8 @@ struct probe_cache *probe_cache_new(struct event_base *base, const struct smtp_o
 		pc->lim.max_attempts = 1;
 	if (pc->lim.max_done == 0)
 		pc->lim.max_done = PROBE_CACHE_MAX_DONE;
+	if (pc->lim.max_done_bytes == 0)
+		pc->lim.max_done_bytes = PROBE_CACHE_MAX_DONE_BYTES;
 	pc->ecap = 1024;
 	pc->etab = xcalloc(pc->ecap, sizeof *pc->etab);
 	pc->acap = 1024;

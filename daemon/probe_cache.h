@@ -24,6 +24,8 @@ struct probe_limits {
 	unsigned ttl_s;		   /* how long a finished probe is reused */
 	size_t max_done;	   /* finished probes kept at most (oldest dropped first, a chain
 				      is a few KB); 0: PROBE_CACHE_MAX_DONE */
+	size_t max_done_bytes;	   /* and the bytes they hold at most (the peers choose their
+				      chains' size); 0: PROBE_CACHE_MAX_DONE_BYTES */
 	unsigned max_attempts;	   /* sessions per probe when the server rate-limits (>= 1) */
 	unsigned retry_ms;	   /* wait before the first retry; doubles for each next one */
 	char *const *exclude;	   /* borrowed during probe_cache_new (parsed and copied): CIDRs
@@ -32,7 +34,10 @@ struct probe_limits {
 	size_t n_exclude;	   /* entries in exclude */
 };
 
-#define PROBE_CACHE_MAX_DONE 50000 /* default max_done: about 250 MB at 5 KB per probe */
+#define PROBE_CACHE_MAX_DONE 50000 /* default max_done */
+/* Default max_done_bytes: about 20,000 probes at a typical 3 KB, and a bound that holds when
+ * hostile peers send 100 KB chains under thousands of names. */
+#define PROBE_CACHE_MAX_DONE_BYTES (64u << 20)
 
 /* Called once per probe_cache_want, always from the loop (never inside want). p is the cache's:
  * valid during the call only (copy what you keep). */
@@ -68,10 +73,11 @@ struct probe_stats {
 	uint64_t retries;   /* sessions that were retries after rate limiting */
 	uint64_t excluded;  /* probes refused by the exclude list */
 	uint64_t dropped;   /* queued probes dropped because nobody waited any more */
-	uint64_t evicted;   /* finished probes dropped to stay within max_done */
+	uint64_t evicted;   /* finished probes dropped to stay within max_done(_bytes) */
 	size_t active;	    /* sessions running now */
 	size_t queued;	    /* probes waiting for a session slot or a retry */
 	size_t entries;	    /* probes held (finished ones included) */
+	size_t done_bytes;  /* bytes the finished ones hold, as counted against max_done_bytes */
 };
 
 const struct probe_stats *probe_cache_stats(const struct probe_cache *pc);

@@ -736,38 +736,61 @@ static void test_cache_sharing(void **state)
 	assert_int_equal(smtp_live_sessions(), 0);
 }
 
-/* Finished probes beyond max_done are dropped oldest first, and probed again when wanted. */
+/* Finished probes beyond max_done, or holding more than max_done_bytes, are dropped oldest
+ * first, and probed again when wanted; done_bytes counts what the kept ones hold. */
 static void test_cache_eviction(void **state)
 {
 	(void)state;
-	struct event_base *base = event_base_new();
-	struct fake_server *srv = fake_server_new(base, "127.0.0.1", 0);
-	srv->script = &good_script;
-	SSL_CTX *ctx = client_ctx();
-	struct smtp_options opt = test_options(ctx, 2000);
-	struct probe_limits lim = test_limits();
-	lim.max_done = 2;
-	struct probe_cache *pc = cache_new(base, &opt, &lim);
-	int done = 0;
-	struct want_state ws[4];
-	const char *hosts[4] = {"a.test", "b.test", "c.test", "a.test"};
-	for (int i = 0; i < 4; i++) {
-		ws[i] = (struct want_state){.done = &done};
-		probe_cache_want(pc, hosts[i], "127.0.0.1", srv->port, on_probe, &ws[i]);
-		run_until(base, &done, i + 1, 5000);
-		assert_int_equal(probe_cache_stats(pc)->entries, i < 2 ? (size_t)i + 1 : 2);
+	struct {
+		const char *what;	 /* description */
+		size_t max_done;	 /* limits */
+		size_t max_done_bytes;
+		size_t entries[4];	 /* held after each of a, b, c, a */
+		uint64_t evicted;	 /* dropped in all */
+		unsigned accepted;	 /* sessions the server saw */
+	} rows[] = {
+		{"two probes at most", 2, 1u << 30, {1, 2, 2, 2}, 2, 4},
+		{"one byte at most: only the newest stays", 100, 1, {1, 1, 1, 1}, 3, 4},
+		{"room for all: the second a.test is a hit", 100, 1u << 30, {1, 2, 3, 3}, 0, 3},
+	};
+	for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+		struct event_base *base = event_base_new();
+		struct fake_server *srv = fake_server_new(base, "127.0.0.1", 0);
+		srv->script = &good_script;
+		SSL_CTX *ctx = client_ctx();
+		struct smtp_options opt = test_options(ctx, 2000);
+		struct probe_limits lim = test_limits();
+		lim.max_done = rows[r].max_done;
+		lim.max_done_bytes = rows[r].max_done_bytes;
+		struct probe_cache *pc = cache_new(base, &opt, &lim);
+		int done = 0;
+		struct want_state ws[4];
+		const char *hosts[4] = {"a.test", "b.test", "c.test", "a.test"};
+		for (int i = 0; i < 4; i++) {
+			ws[i] = (struct want_state){.done = &done};
+			probe_cache_want(pc, hosts[i], "127.0.0.1", srv->port, on_probe, &ws[i]);
+			run_until(base, &done, i + 1, 5000);
+			const struct probe_stats *st = probe_cache_stats(pc);
+			if (st->entries != rows[r].entries[i])
+				print_message("%s: %zu held after %s\n", rows[r].what, st->entries,
+					      hosts[i]);
+			assert_int_equal(st->entries, rows[r].entries[i]);
+			/* Every held probe counts at least its leaf certificate (the same here). */
+			size_t leaf = ws[i].probe.chain_len ? ws[i].probe.chain[0].len : 0;
+			assert_true(leaf > 0 && st->done_bytes >= st->entries * leaf);
+		}
+		const struct probe_stats *st = probe_cache_stats(pc);
+		assert_int_equal(st->evicted, rows[r].evicted);
+		assert_int_equal(srv->accepted, rows[r].accepted);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(ws[i].probe.tls, 1);
+			smtp_probe_clear(&ws[i].probe);
+		}
+		probe_cache_free(pc);
+		fake_server_free(srv);
+		SSL_CTX_free(ctx);
+		event_base_free(base);
 	}
-	assert_int_equal(probe_cache_stats(pc)->evicted, 2);
-	assert_int_equal(probe_cache_stats(pc)->hits, 0);
-	assert_int_equal(srv->accepted, 4); /* a.test was dropped, so probed twice */
-	for (int i = 0; i < 4; i++) {
-		assert_int_equal(ws[i].probe.tls, 1);
-		smtp_probe_clear(&ws[i].probe);
-	}
-	probe_cache_free(pc);
-	fake_server_free(srv);
-	SSL_CTX_free(ctx);
-	event_base_free(base);
 }
 
 /* Servers that rate-limit are retried with backoff; still refusing means "rate-limited". */
