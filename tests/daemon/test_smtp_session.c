@@ -631,6 +631,15 @@ static void on_probe(const struct smtp_probe *p, void *arg)
 		(*ws->done)++;
 }
 
+/* Every one of the n probes completed TLS; their copies are freed. */
+static void assert_all_tls_and_clear(struct want_state *ws, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ws[i].probe.tls, 1);
+		smtp_probe_clear(&ws[i].probe);
+	}
+}
+
 static long long mono_ms(void)
 {
 	struct timespec ts;
@@ -782,10 +791,7 @@ static void test_cache_eviction(void **state)
 		const struct probe_stats *st = probe_cache_stats(pc);
 		assert_int_equal(st->evicted, rows[r].evicted);
 		assert_int_equal(srv->accepted, rows[r].accepted);
-		for (int i = 0; i < 4; i++) {
-			assert_int_equal(ws[i].probe.tls, 1);
-			smtp_probe_clear(&ws[i].probe);
-		}
+		assert_all_tls_and_clear(ws, 4);
 		probe_cache_free(pc);
 		fake_server_free(srv);
 		SSL_CTX_free(ctx);
@@ -946,10 +952,7 @@ static void test_cache_limits(void **state)
 			fail_msg("%s: peak %zu (max %zu), %lld ms (min %lld)", rows[i].what,
 				 fake_peak_live, rows[i].peak, ms, rows[i].min_ms);
 		assert_int_equal(srv->accepted, rows[i].probes);
-		for (int k = 0; k < rows[i].probes; k++) {
-			assert_int_equal(ws[k].probe.tls, 1);
-			smtp_probe_clear(&ws[k].probe);
-		}
+		assert_all_tls_and_clear(ws, (size_t)rows[i].probes);
 		probe_cache_free(pc);
 		fake_server_free(srv);
 	}
