@@ -2,6 +2,7 @@
  * results not yet committed and the daemon's lock descriptor. Every statement is prepared once at
  * open (cursors and merges prepare their own); nothing is built with string formatting. */
 #include "daemon/store.h"
+#include "daemon/store_rows.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -152,7 +153,7 @@ struct store_pending {
 	int score[MECSA_CAT_MAX]; /* -1 = NULL */
 	char *result_json;	/* owned */
 	char *evidence_json;	/* owned, may be NULL */
-	json_t *result;		/* owned: for verdict and MX rows */
+	struct store_rows rows;	/* owned: its verdict and MX rows */
 };
 
 struct store {
@@ -292,7 +293,7 @@ static void store_pending_clear(struct store_pending *p)
 	free(p->reason);
 	free(p->result_json);
 	free(p->evidence_json);
-	json_decref(p->result);
+	store_rows_clear(&p->rows);
 }
 
 void store_close(struct store *st)
@@ -548,8 +549,10 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 	p->duration_ms = duration_ms;
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		p->score[c] = res->score[c];
-	p->result = result_to_json(res);
-	p->result_json = json_write(p->result, 1, NULL);
+	json_t *result = result_to_json(res);
+	p->result_json = json_write(result, 1, NULL);
+	store_rows_from_json(&p->rows, result);
+	json_decref(result);
 	if (ev)
 		p->evidence_json = evidence_json_text(ev, 1, NULL);
 	if (st->n_pending >= st->batch_size) {
@@ -573,66 +576,35 @@ static void store_bind_text_or_null(sqlite3_stmt *s, int col, const char *t)
 		sqlite3_bind_null(s, col);
 }
 
-static int store_write_verdicts(struct store *st, int64_t rid, json_t *result)
+static int store_write_verdicts(struct store *st, int64_t rid, const struct store_rows *rows)
 {
-	const char *name;
-	json_t *c;
-	json_object_foreach(json_object_get(result, "checks"), name, c)
-	{
+	for (size_t i = 0; i < rows->n_verdicts; i++) {
+		const struct store_verdict_row *v = &rows->verdicts[i];
 		sqlite3_stmt *s = st->stmt[STMT_VERDICT_INSERT];
 		sqlite3_bind_int64(s, 1, rid);
-		sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-		store_bind_text_or_null(s, 3, json_string_value(json_object_get(c, "status")));
-		store_bind_text_or_null(s, 4, json_string_value(json_object_get(c, "reason")));
+		store_bind_text_or_null(s, 2, store_rows_str(rows, v->check));
+		store_bind_text_or_null(s, 3, store_rows_str(rows, v->status));
+		store_bind_text_or_null(s, 4, store_rows_str(rows, v->reason));
 		if (store_step_done(st, s, "inserting verdict") < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int store_write_mx_row(struct store *st, int64_t rid, json_t *host, const char *address,
-			      int family, const char *dnssec)
+static int store_write_mx(struct store *st, int64_t rid, const struct store_rows *rows)
 {
-	sqlite3_stmt *s = st->stmt[STMT_MX_INSERT];
-	sqlite3_bind_int64(s, 1, rid);
-	store_bind_text_or_null(s, 2, json_string_value(json_object_get(host, "name")));
-	sqlite3_bind_int64(s, 3, json_integer_value(json_object_get(host, "pref")));
-	store_bind_text_or_null(s, 4, address);
-	if (family)
-		sqlite3_bind_int(s, 5, family);
-	store_bind_text_or_null(s, 6, dnssec);
-	json_t *probes = json_object_get(host, "probes");
-	json_t *probe = address && probes ? json_object_get(probes, address) : NULL;
-	char *detail = probe ? json_write(probe, 0, NULL) : NULL;
-	store_bind_text_or_null(s, 7, detail);
-	free(detail);
-	return store_step_done(st, s, "inserting MX row");
-}
-
-static int store_write_mx(struct store *st, int64_t rid, json_t *result)
-{
-	json_t *mx = json_object_get(json_object_get(result, "checks"), "mx");
-	json_t *hosts = json_object_get(json_object_get(mx, "detail"), "hosts");
-	size_t i;
-	json_t *h;
-	json_array_foreach(hosts, i, h)
-	{
-		int rows = 0;
-		static const char *const fam_key[2] = {"a", "aaaa"};
-		for (int f = 0; f < 2; f++) {
-			json_t *ans = json_object_get(h, fam_key[f]);
-			const char *dnssec = json_string_value(json_object_get(ans, "dnssec"));
-			size_t k;
-			json_t *addr;
-			json_array_foreach(json_object_get(ans, "addresses"), k, addr)
-			{
-				if (store_write_mx_row(st, rid, h, json_string_value(addr),
-						       f ? 6 : 4, dnssec) < 0)
-					return -1;
-				rows++;
-			}
-		}
-		if (rows == 0 && store_write_mx_row(st, rid, h, NULL, 0, NULL) < 0)
+	for (size_t i = 0; i < rows->n_mx; i++) {
+		const struct store_mx_row *m = &rows->mx[i];
+		sqlite3_stmt *s = st->stmt[STMT_MX_INSERT];
+		sqlite3_bind_int64(s, 1, rid);
+		store_bind_text_or_null(s, 2, store_rows_str(rows, m->host));
+		sqlite3_bind_int64(s, 3, m->pref);
+		store_bind_text_or_null(s, 4, store_rows_str(rows, m->address));
+		if (m->family)
+			sqlite3_bind_int(s, 5, m->family);
+		store_bind_text_or_null(s, 6, store_rows_str(rows, m->dnssec));
+		store_bind_text_or_null(s, 7, store_rows_str(rows, m->detail));
+		if (store_step_done(st, s, "inserting MX row") < 0)
 			return -1;
 	}
 	return 0;
@@ -655,7 +627,7 @@ static int store_write_pending(struct store *st, struct store_pending *p)
 	if (store_step_done(st, s, "inserting result") < 0)
 		return -1;
 	int64_t rid = sqlite3_last_insert_rowid(st->db);
-	if (store_write_verdicts(st, rid, p->result) < 0 || store_write_mx(st, rid, p->result) < 0)
+	if (store_write_verdicts(st, rid, &p->rows) < 0 || store_write_mx(st, rid, &p->rows) < 0)
 		return -1;
 	if (p->evidence_json) {
 		s = st->stmt[STMT_EVIDENCE_INSERT];
@@ -1049,11 +1021,14 @@ int store_replace_result(struct store *st, int64_t result_id, const struct resul
 		sqlite3_bind_int64(s, 1, result_id);
 		rc = store_step_done(st, s, "deleting old rows");
 	}
-	if (rc == 0)
-		rc = store_write_verdicts(st, result_id, j);
-	if (rc == 0)
-		rc = store_write_mx(st, result_id, j);
+	struct store_rows rows = {0};
+	store_rows_from_json(&rows, j);
 	json_decref(j);
+	if (rc == 0)
+		rc = store_write_verdicts(st, result_id, &rows);
+	if (rc == 0)
+		rc = store_write_mx(st, result_id, &rows);
+	store_rows_clear(&rows);
 	return rc;
 }
 
