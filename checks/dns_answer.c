@@ -111,6 +111,20 @@ void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src)
 	}
 }
 
+static size_t dns_str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+size_t dns_answer_footprint(const struct dns_answer *a)
+{
+	size_t n = dns_str_size(a->qname) + dns_str_size(a->canonical) + dns_str_size(a->why) +
+		   a->n_rr * sizeof *a->rr;
+	for (size_t i = 0; i < a->n_rr; i++)
+		n += dns_str_size(a->rr[i].text) + (a->rr[i].data ? a->rr[i].len + 1 : 0);
+	return n;
+}
+
 void dns_answer_clear(struct dns_answer *a)
 {
 	if (a == NULL)

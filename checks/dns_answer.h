@@ -76,6 +76,8 @@ int dns_status_is_answer(enum dns_status s);
 
 /* Deep copy into dst, which must hold nothing (it is overwritten, not freed: clear it first). */
 void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);
+/* Bytes the answer's members hold (not the struct itself), for caches' byte budgets. */
+size_t dns_answer_footprint(const struct dns_answer *a);
 /* Free what the answer owns and zero it; the struct itself is the caller's. */
 void dns_answer_clear(struct dns_answer *a);
 /* Append one RR; takes copies of text and data. */

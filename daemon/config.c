@@ -3,6 +3,7 @@
  * compare / free code agree on every option. Owns the strings and lists inside a struct config. */
 #include "daemon/yamlfile.h"
 #include "daemon/config.h"
+#include "daemon/dns_cache.h"
 #include "daemon/probe_cache.h"
 
 #include "common/dname.h"
@@ -104,6 +105,7 @@ static const struct config_opt config_opts[] = {
 	UINT_OPT("dns", "timeout", dns_timeout_ms, 100, 60000),
 	UINT_OPT("dns", "cache_ttl", dns_cache_ttl_s, 0, 86400),
 	UINT_OPT("dns", "cache_entries", dns_cache_entries, 1, 10000000),
+	UINT_OPT("dns", "cache_mb", dns_cache_mb, 1, 65536),
 
 	STR_OPT("store", "path", store_path, NULL),
 	UINT_OPT("store", "batch_size", batch_size, 1, 100000),
@@ -158,6 +160,7 @@ void config_init_defaults(struct config *cfg)
 	cfg->dns_timeout_ms = 5000;
 	cfg->dns_cache_ttl_s = 300;
 	cfg->dns_cache_entries = 100000;
+	cfg->dns_cache_mb = DNS_CACHE_MAX_BYTES >> 20;
 
 	cfg->store_path = xstrdup("");
 	cfg->batch_size = 500;

@@ -43,6 +43,7 @@ struct config {
 	unsigned dns_timeout_ms;		/* per query; 5000 (100..60000) */
 	unsigned dns_cache_ttl_s;		/* answers kept at most; 300 (0 = no cache..86400) */
 	unsigned dns_cache_entries;		/* answers kept; 100000 (1..10000000) */
+	unsigned dns_cache_mb;			/* and the bytes they hold, in MB; 32 (1..65536) */
 
 	/* store: */
 	char *store_path;	/* owned: SQLite file; "" = in-memory (one-shot scans) */

@@ -305,6 +305,7 @@ struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err
 	}
 	struct dns_cache_limits lim = {
 		.max_entries = cfg->dns_cache_entries,
+		.max_bytes = (size_t)cfg->dns_cache_mb << 20,
 		.max_ttl_s = cfg->dns_cache_ttl_s,
 		.negative_ttl_s = DNS_NEGATIVE_TTL_S,
 	};
@@ -346,6 +347,8 @@ void dns_stats(const struct dns *d, struct dns_stats *out)
 	out->queries = d->started;
 	out->cache_hits = cs.hits;
 	out->joined = d->joined;
+	out->cache_entries = cs.entries;
+	out->cache_bytes = cs.bytes;
 }
 
 /* A name from a reply, lower-cased, without the trailing dot; "" when it is not well formed. */

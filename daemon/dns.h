@@ -40,6 +40,8 @@ struct dns_stats {
 	uint64_t queries;    /* queries handed to getdns (retries included) */
 	uint64_t cache_hits; /* lookups answered from the cache */
 	uint64_t joined;     /* lookups that waited for a query already in flight */
+	size_t cache_entries; /* answers the cache holds now */
+	size_t cache_bytes;   /* and their bytes */
 };
 void dns_stats(const struct dns *d, struct dns_stats *out);
 

@@ -9,12 +9,13 @@
 #include "common/xalloc.h"
 
 struct dns_cache_entry {
-	char name[DNAME_MAX];		     /* canonical: lower case, no trailing dot */
 	uint16_t type;			     /* the question's type */
+	size_t bytes;			     /* counted in dns_cache.bytes */
 	int64_t expires_ms;		     /* wall clock after which it is stale */
 	struct dns_answer answer;	     /* owned copy */
 	struct dns_cache_entry *hnext;	     /* in its bucket */
 	struct dns_cache_entry *prev, *next; /* LRU: head most recent */
+	char name[];			     /* canonical: lower case, no trailing dot */
 };
 
 struct dns_cache {
@@ -23,6 +24,7 @@ struct dns_cache {
 	struct dns_cache_entry **buckets;   /* owned array; entries owned through it */
 	struct dns_cache_entry *head, *tail; /* LRU list */
 	size_t entries;
+	size_t bytes; /* entries and what their answers hold */
 	uint64_t hits, misses;
 };
 
@@ -37,6 +39,8 @@ struct dns_cache *dns_cache_new(const struct dns_cache_limits *lim)
 	c->lim = *lim;
 	if (c->lim.max_entries == 0)
 		c->lim.max_entries = 1;
+	if (c->lim.max_bytes == 0)
+		c->lim.max_bytes = DNS_CACHE_MAX_BYTES;
 	if (c->lim.negative_ttl_s > c->lim.max_ttl_s)
 		c->lim.negative_ttl_s = c->lim.max_ttl_s;
 	c->n_buckets = 64;
@@ -84,6 +88,7 @@ static void dns_cache_drop(struct dns_cache *c, struct dns_cache_entry **pp)
 	*pp = e->hnext;
 	dns_cache_lru_unlink(c, e);
 	dns_answer_clear(&e->answer);
+	c->bytes -= e->bytes;
 	free(e);
 	c->entries--;
 }
@@ -143,11 +148,17 @@ void dns_cache_put(struct dns_cache *c, const struct dns_answer *a, int64_t now_
 	struct dns_cache_entry **pp = dns_cache_slot(c, canon, a->qtype);
 	if (*pp)
 		dns_cache_drop(c, pp);
-	while (c->entries >= c->lim.max_entries && c->tail)
+	size_t name_size = strlen(canon) + 1;
+	size_t bytes = sizeof(struct dns_cache_entry) + name_size + dns_answer_footprint(a);
+	if (bytes > c->lim.max_bytes)
+		return; /* would push out everything else */
+	while ((c->entries >= c->lim.max_entries || c->bytes + bytes > c->lim.max_bytes) &&
+	       c->tail)
 		dns_cache_drop(c, dns_cache_slot(c, c->tail->name, c->tail->type));
-	struct dns_cache_entry *e = xcalloc(1, sizeof *e);
-	memcpy(e->name, canon, sizeof e->name);
+	struct dns_cache_entry *e = xcalloc(1, sizeof *e + name_size);
+	memcpy(e->name, canon, name_size);
 	e->type = a->qtype;
+	e->bytes = bytes;
 	e->expires_ms = now_ms + (int64_t)ttl * 1000;
 	dns_answer_copy(&e->answer, a);
 	pp = dns_cache_slot(c, canon, a->qtype); /* the eviction may have moved the chain */
@@ -155,6 +166,7 @@ void dns_cache_put(struct dns_cache *c, const struct dns_answer *a, int64_t now_
 	*pp = e;
 	dns_cache_lru_front(c, e);
 	c->entries++;
+	c->bytes += bytes;
 }
 
 void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out)
@@ -162,4 +174,5 @@ void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out)
 	out->hits = c->hits;
 	out->misses = c->misses;
 	out->entries = c->entries;
+	out->bytes = c->bytes;
 }

@@ -3,8 +3,9 @@
  * same MX hosts' A/AAAA/TLSA, SPF includes and CRL hosts are asked for by thousands of domains,
  * and each answer asked of getdns costs the scanner (and the resolver) far more than a copy.
  * Entries live for their TTL (the smallest of the RRset), capped; negative answers for the cap of
- * negative answers; failures (SERVFAIL, timeouts) are never cached. Bounded: the least recently
- * used entry goes first. */
+ * negative answers; failures (SERVFAIL, timeouts) are never cached. Bounded by count and by
+ * bytes (a peer chooses its RRsets' size: a TXT answer can be 64 KB): the least recently used
+ * entry goes first. */
 #ifndef MXS_DNS_CACHE_H
 #define MXS_DNS_CACHE_H
 #include <stddef.h>
@@ -14,8 +15,11 @@
 
 struct dns_cache;
 
+#define DNS_CACHE_MAX_BYTES (32u << 20) /* default max_bytes: about 100,000 typical answers */
+
 struct dns_cache_limits {
 	size_t max_entries;	/* at most this many answers kept (>= 1) */
+	size_t max_bytes;	/* and at most this many bytes (0: DNS_CACHE_MAX_BYTES) */
 	unsigned max_ttl_s;	/* an RRset is kept at most this long (0: nothing is cached) */
 	unsigned negative_ttl_s; /* NODATA / NXDOMAIN kept this long (at most max_ttl_s) */
 };
@@ -35,6 +39,7 @@ struct dns_cache_stats {
 	uint64_t hits;	  /* dns_cache_get calls answered */
 	uint64_t misses;  /* dns_cache_get calls not answered (absent or expired) */
 	size_t entries;	  /* answers kept now */
+	size_t bytes;	  /* what they hold, entries included */
 };
 void dns_cache_stats(const struct dns_cache *c, struct dns_cache_stats *out);
 

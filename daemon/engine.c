@@ -287,9 +287,9 @@ void engine_free(struct engine *e)
 		struct dns_stats ds;
 		dns_stats(e->dns, &ds);
 		log_debug("dns: %llu lookups: %llu from the cache, %llu joined a query in flight; "
-			  "%llu queries", (unsigned long long)ds.lookups,
+			  "%llu queries; the cache holds %zu answers, %zu KB", (unsigned long long)ds.lookups,
 			  (unsigned long long)ds.cache_hits, (unsigned long long)ds.joined,
-			  (unsigned long long)ds.queries);
+			  (unsigned long long)ds.queries, ds.cache_entries, ds.cache_bytes >> 10);
 	}
 	dns_free(e->dns);
 	if (e->refill)

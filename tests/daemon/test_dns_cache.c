@@ -1,10 +1,11 @@
 /* test_dns_cache.c — the scanner's DNS answer cache: what is kept (RRsets for their smallest TTL,
  * capped; NODATA/NXDOMAIN for the negative cap; never failures), names compared case-insensitively,
- * expiry, replacement, and LRU eviction at the size bound. */
+ * expiry, replacement, and LRU eviction at the count and byte bounds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -54,7 +55,7 @@ static const struct keep_case keep_cases[] = {
 static void test_what_is_kept(void **state)
 {
 	(void)state;
-	struct dns_cache_limits lim = {100, 300, 30};
+	struct dns_cache_limits lim = {.max_entries = 100, .max_ttl_s = 300, .negative_ttl_s = 30};
 	for (size_t i = 0; i < sizeof keep_cases / sizeof *keep_cases; i++) {
 		const struct keep_case *k = &keep_cases[i];
 		struct dns_cache *c = dns_cache_new(&lim);
@@ -81,7 +82,7 @@ static void test_what_is_kept(void **state)
 static void test_keys(void **state)
 {
 	(void)state;
-	struct dns_cache_limits lim = {100, 300, 30};
+	struct dns_cache_limits lim = {.max_entries = 100, .max_ttl_s = 300, .negative_ttl_s = 30};
 	struct dns_cache *c = dns_cache_new(&lim);
 	uint32_t ttl = 60;
 	struct dns_answer *a = answer("MX.Example.Test.", DNS_TYPE_A, DNS_STATUS_OK, &ttl, 1);
@@ -108,7 +109,7 @@ static void test_keys(void **state)
 static void test_lru_bound(void **state)
 {
 	(void)state;
-	struct dns_cache_limits lim = {3, 300, 30};
+	struct dns_cache_limits lim = {.max_entries = 3, .max_ttl_s = 300, .negative_ttl_s = 30};
 	struct dns_cache *c = dns_cache_new(&lim);
 	uint32_t ttl = 300;
 	const char *names[] = {"a.test", "b.test", "c.test", "d.test"};
@@ -131,10 +132,66 @@ static void test_lru_bound(void **state)
 	dns_cache_free(c);
 }
 
+/* A TXT answer of n bytes (the size a peer chooses). */
+static struct dns_answer *txt_answer(const char *name, size_t n)
+{
+	struct dns_answer *a = answer(name, DNS_TYPE_TXT, DNS_STATUS_OK, NULL, 0);
+	unsigned char *data = xcalloc(1, n);
+	dns_answer_add(a, DNS_TYPE_TXT, NULL, data, n)->ttl = 300;
+	free(data);
+	return a;
+}
+
+struct byte_case {
+	const char *what;
+	size_t max_bytes;
+	size_t sizes[4]; /* TXT answers put in this order, names t0..t3 */
+	int kept[4];	 /* which are kept after the last put */
+};
+
+static const struct byte_case byte_cases[] = {
+	{"room for all", 1 << 20, {1000, 1000, 1000, 1000}, {1, 1, 1, 1}},
+	{"the oldest go to make room", 10000, {4000, 4000, 4000, 1000}, {0, 1, 1, 1}},
+	{"one big answer pushes out two", 10000, {3000, 3000, 3000, 6000}, {0, 0, 1, 1}},
+	{"one over the whole budget is not kept", 10000, {1000, 1000, 20000, 1000}, {1, 1, 0, 1}},
+};
+
+static void test_byte_bound(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof byte_cases / sizeof *byte_cases; i++) {
+		const struct byte_case *k = &byte_cases[i];
+		struct dns_cache_limits lim = {.max_entries = 100, .max_bytes = k->max_bytes,
+					       .max_ttl_s = 300, .negative_ttl_s = 30};
+		struct dns_cache *c = dns_cache_new(&lim);
+		char name[4][16];
+		for (int n = 0; n < 4; n++) {
+			snprintf(name[n], sizeof name[n], "t%d.test", n);
+			struct dns_answer *a = txt_answer(name[n], k->sizes[n]);
+			dns_cache_put(c, a, 0);
+			answer_free(a);
+		}
+		size_t payload = 0;
+		for (int n = 0; n < 4; n++) {
+			const struct dns_answer *got = dns_cache_get(c, name[n], DNS_TYPE_TXT, 1);
+			if ((got != NULL) != k->kept[n])
+				fail_msg("%s: %s kept %d", k->what, name[n], got != NULL);
+			if (got)
+				payload += got->rr[0].len;
+		}
+		struct dns_cache_stats st;
+		dns_cache_stats(c, &st);
+		if (st.bytes > k->max_bytes || st.bytes < payload)
+			fail_msg("%s: %zu bytes counted for %zu of payload (cap %zu)", k->what,
+				 st.bytes, payload, k->max_bytes);
+		dns_cache_free(c);
+	}
+}
+
 static void test_disabled(void **state)
 {
 	(void)state;
-	struct dns_cache_limits lim = {100, 0, 30};
+	struct dns_cache_limits lim = {.max_entries = 100, .max_ttl_s = 0, .negative_ttl_s = 30};
 	struct dns_cache *c = dns_cache_new(&lim);
 	uint32_t ttl = 60;
 	struct dns_answer *a = answer("a.test", DNS_TYPE_A, DNS_STATUS_OK, &ttl, 1);
@@ -154,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_what_is_kept),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_lru_bound),
+		cmocka_unit_test(test_byte_bound),
 		cmocka_unit_test(test_disabled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
