@@ -46,13 +46,13 @@ struct dns_query {
 	struct dns *dns;	     /* borrowed: the owner */
 	getdns_transaction_t id;     /* getdns transaction */
 	const char *cancel_why;	     /* static: reason given to dns_cancel */
-	char name[DNAME_MAX];	     /* the question, canonical */
-	uint16_t type;		     /* its type */
+	uint16_t type;		     /* the question's type */
 	int attempts;		     /* queries sent for this question */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
 	struct dns_request *waiters; /* owned: the lookups to answer */
 	struct dns_query *next;	     /* in the queue */
 	struct dns_query *hnext;     /* in its inflight bucket */
+	char name[];		     /* the question, canonical (sized: tens of thousands queue) */
 };
 
 /* One lookup: the caller's handle. */
@@ -787,10 +787,11 @@ struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, d
 		d->joined++;
 		return w;
 	}
-	struct dns_query *q = xcalloc(1, sizeof *q);
+	size_t name_size = strlen(canon) + 1;
+	struct dns_query *q = xcalloc(1, sizeof *q + name_size);
 	q->dns = d;
 	q->type = type;
-	memcpy(q->name, canon, sizeof q->name);
+	memcpy(q->name, canon, name_size);
 	q->attempts = 1;
 	q->waiters = w;
 	w->query = q;

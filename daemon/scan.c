@@ -37,8 +37,9 @@ struct scan_lookup {
 	struct scan *scan;		   /* borrowed: the owner */
 	struct dns_request *req;	   /* borrowed: getdns owns it until its callback */
 	struct scan_lookup *prev, *next;   /* in scan->lookups */
-	struct dns_question q;		   /* the question */
 	uint64_t checks;		   /* the checks (registry bits) whose plan returned it */
+	uint16_t type;			   /* the question: its type */
+	char name[];			   /* and its name (sized: tens of thousands wait at once) */
 };
 
 struct scan_probe {
@@ -122,7 +123,7 @@ static void scan_on_answer(struct dns_answer *a, void *arg)
 		s->lookups = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
-	struct dns_answer *slot = evidence_dns_slot(s->ev, l->q.name, l->q.type);
+	struct dns_answer *slot = evidence_dns_slot(s->ev, l->name, l->type);
 	char *qname = slot->qname;
 	slot->qname = NULL;
 	dns_answer_clear(slot);
@@ -145,16 +146,18 @@ static void scan_on_answer(struct dns_answer *a, void *arg)
 static struct scan_lookup *scan_asked(const struct scan *s, const struct dns_question *q)
 {
 	for (struct scan_lookup *l = s->lookups; l; l = l->next)
-		if (l->q.type == q->type && strcmp(l->q.name, q->name) == 0)
+		if (l->type == q->type && strcmp(l->name, q->name) == 0)
 			return l;
 	return NULL;
 }
 
 static void scan_ask(struct scan *s, const struct dns_question *q, uint64_t checks)
 {
-	struct scan_lookup *l = xcalloc(1, sizeof *l);
+	size_t name_size = strlen(q->name) + 1;
+	struct scan_lookup *l = xcalloc(1, sizeof *l + name_size);
 	l->scan = s;
-	l->q = *q;
+	l->type = q->type;
+	memcpy(l->name, q->name, name_size);
 	l->checks = checks;
 	l->next = s->lookups;
 	if (s->lookups)
