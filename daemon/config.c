@@ -5,6 +5,7 @@
 #include "daemon/config.h"
 #include "daemon/dns_cache.h"
 #include "daemon/probe_cache.h"
+#include "daemon/url_cache.h"
 
 #include "common/dname.h"
 #include "common/log.h"
@@ -115,6 +116,7 @@ static const struct config_opt config_opts[] = {
 
 	UINT_OPT("http", "timeout", http_timeout_s, 1, 300),
 	UINT_OPT("http", "max_bytes", http_max_bytes, 1024, 10485760),
+	UINT_OPT("http", "cache_mb", http_cache_mb, 1, 65536),
 
 	UINT_OPT("limits", "smtp_max_sessions", smtp_max_sessions, 1, 100000),
 	UINT_OPT("limits", "smtp_per_address", smtp_per_address, 1, 100),
@@ -170,6 +172,7 @@ void config_init_defaults(struct config *cfg)
 
 	cfg->http_timeout_s = 10;
 	cfg->http_max_bytes = 65536;
+	cfg->http_cache_mb = URL_CACHE_MAX_BYTES >> 20;
 
 	cfg->smtp_max_sessions = 500;
 	cfg->smtp_per_address = 2;

@@ -56,6 +56,7 @@ struct config {
 	/* http: */
 	unsigned http_timeout_s; /* MTA-STS and CRL fetches; 10 (1..300) */
 	unsigned http_max_bytes; /* body cap; 65536 (1024..10485760) */
+	unsigned http_cache_mb;	 /* each fetch cache (CRL/OCSP, MTA-STS) holds at most; 32 (1..65536) */
 
 	/* limits: */
 	unsigned smtp_max_sessions;	/* concurrent SMTP sessions overall; 500 (1..100000) */

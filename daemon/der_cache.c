@@ -2,6 +2,7 @@
 #include "daemon/der_cache.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 
 #include "checks/smtp_evidence.h"
@@ -50,10 +51,22 @@ static void der_clear(void *result)
 	der_fetch_clear(result);
 }
 
+static size_t der_str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static size_t der_footprint(const void *result)
+{
+	const struct der_fetch *c = result;
+	return der_str_size(c->url) + der_str_size(c->error) + c->len;
+}
+
 const struct url_cache_ops der_cache_ops = {
 	.size = sizeof(struct der_fetch),
 	.start = der_start,
 	.record = der_record,
 	.fail = der_fail,
 	.clear = der_clear,
+	.footprint = der_footprint,
 };

@@ -203,14 +203,17 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.max_bytes = ENGINE_CRL_MAX_BYTES,
 		.follow_redirects = 1,
 	};
-	e->revocation = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, &der_cache_ops);
+	size_t cache_bytes = (size_t)cfg->http_cache_mb << 20;
+	e->revocation = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, cache_bytes,
+				      &der_cache_ops);
 	/* MTA-STS (RFC 8461 §3.3): the policy's own cap, and a 3xx is an answer, not followed.
 	 * A policy URL names one domain, so a fetch is kept only briefly (a domain listed twice
 	 * in a row); kept for the probe TTL, a 1M campaign held 20,000 policies, and hostile
 	 * domains could fill memory with bodies at the cap. */
 	hopt.max_bytes = cfg->http_max_bytes;
 	hopt.follow_redirects = 0;
-	e->https = url_cache_new(e->base, e->http, &hopt, ENGINE_MTA_STS_REUSE_S, &https_cache_ops);
+	e->https = url_cache_new(e->base, e->http, &hopt, ENGINE_MTA_STS_REUSE_S, cache_bytes,
+				 &https_cache_ops);
 	return 0;
 }
 
@@ -270,6 +273,9 @@ void engine_free(struct engine *e)
 		return;
 	if (e->store)
 		store_set_batching(e->store, NULL, e->cfg->batch_size, e->cfg->batch_ms);
+	if (e->revocation && e->https)
+		log_debug("fetch caches hold %zu KB of CRL/OCSP responses, %zu KB of MTA-STS policies",
+			  url_cache_bytes(e->revocation) >> 10, url_cache_bytes(e->https) >> 10);
 	/* Sessions first (they only hold sockets), then HTTP, which abandons CRL fetches without
 	 * calling back, so that the CRL cache can go. */
 	probe_cache_free(e->probes);

@@ -58,10 +58,24 @@ static void https_clear(void *result)
 	evidence_https_clear(result);
 }
 
+static size_t https_str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static size_t https_footprint(const void *result)
+{
+	const struct https_fetch *f = result;
+	return https_str_size(f->url) + https_str_size(f->resolve) +
+	       https_str_size(f->content_type) + https_str_size(f->redirect) +
+	       https_str_size(f->error) + (f->body ? f->len + 1 : 0);
+}
+
 const struct url_cache_ops https_cache_ops = {
 	.size = sizeof(struct https_fetch),
 	.start = https_start,
 	.record = https_record,
 	.fail = https_fail,
 	.clear = https_clear,
+	.footprint = https_footprint,
 };

@@ -2,7 +2,9 @@
  * policy URL per domain that has one, so there can be as many as domains), each fetching or
  * done, with the waiters of the scans that need it. Owns the entries, their recorded results and
  * waiters; the HTTP client is the engine's. Callbacks always come from the loop, never from
- * inside url_cache_want. */
+ * inside url_cache_want. Finished entries are also on a list in the order they finished: when
+ * they hold more than the byte budget, the oldest go (all live for the same TTL, so the oldest
+ * would expire first anyway). */
 #include "daemon/url_cache.h"
 
 #include <event2/event.h>
@@ -22,6 +24,8 @@ struct url_entry {
 	long long expires_ms;	  /* done: end of its life (monotonic) */
 	struct url_wait *waiters; /* owned */
 	struct url_entry *next;	  /* in its bucket */
+	size_t bytes;		  /* done: counted in url_cache.done_bytes */
+	struct url_entry *older, *newer; /* done: in the finished list */
 };
 
 struct url_wait {
@@ -45,6 +49,9 @@ struct url_cache {
 	struct url_wait *hits;		  /* owned: cache answers to deliver */
 	struct event *notify;		  /* owned: delivers hits */
 	uint64_t fetches, nhits;	  /* counters */
+	size_t max_bytes;		  /* budget of the finished entries */
+	size_t done_bytes;		  /* what they hold now */
+	struct url_entry *oldest, *newest; /* borrowed: finished entries, by when they finished */
 };
 
 static long long url_now_ms(void)
@@ -74,8 +81,26 @@ static void url_push(struct url_wait **head, struct url_wait *w)
 	*head = w;
 }
 
+/* Take a finished entry off the finished list. */
+static void url_done_unlink(struct url_cache *uc, struct url_entry *e)
+{
+	if (!e->done)
+		return;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		uc->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		uc->newest = e->older;
+	e->older = e->newer = NULL;
+	uc->done_bytes -= e->bytes;
+}
+
 static void url_entry_free(struct url_cache *uc, struct url_entry *e)
 {
+	url_done_unlink(uc, e);
 	while (e->waiters) {
 		struct url_wait *w = e->waiters;
 		e->waiters = w->next;
@@ -87,12 +112,31 @@ static void url_entry_free(struct url_cache *uc, struct url_entry *e)
 	free(e);
 }
 
+static void url_trim(struct url_cache *uc);
+
+/* Mark e finished at now: on the finished list, its bytes counted. */
+static void url_finish(struct url_cache *uc, struct url_entry *e, long long now)
+{
+	e->done = 1;
+	e->expires_ms = now + (long long)uc->ttl_s * 1000;
+	e->bytes = sizeof *e + strlen(e->url) + 1 + uc->ops->size +
+		   (uc->ops->footprint ? uc->ops->footprint(e->result) : 0);
+	e->older = uc->newest;
+	e->newer = NULL;
+	if (uc->newest)
+		uc->newest->newer = e;
+	else
+		uc->oldest = e;
+	uc->newest = e;
+	uc->done_bytes += e->bytes;
+}
+
 static void url_on_fetched(const struct http_response *r, void *arg)
 {
 	struct url_entry *e = arg;
-	e->uc->ops->record(e->result, r);
-	e->done = 1;
-	e->expires_ms = url_now_ms() + (long long)e->uc->ttl_s * 1000;
+	struct url_cache *uc = e->uc;
+	uc->ops->record(e->result, r);
+	url_finish(uc, e, url_now_ms());
 	while (e->waiters) {
 		struct url_wait *w = e->waiters;
 		url_unlink(&e->waiters, w);
@@ -101,6 +145,7 @@ static void url_on_fetched(const struct http_response *r, void *arg)
 		free(w);
 		cb(e->result, warg);
 	}
+	url_trim(uc); /* after the callbacks: e itself may go when it alone is over the budget */
 }
 
 static void url_on_notify(evutil_socket_t fd, short what, void *arg)
@@ -117,6 +162,7 @@ static void url_on_notify(evutil_socket_t fd, short what, void *arg)
 		free(w);
 		cb(result, warg);
 	}
+	url_trim(uc);
 }
 
 #define URL_BUCKETS_MIN 64
@@ -132,7 +178,7 @@ static struct url_entry **url_bucket(const struct url_cache *uc, const char *url
 }
 
 struct url_cache *url_cache_new(struct event_base *base, struct http *http,
-				const struct http_options *opt, unsigned ttl_s,
+				const struct http_options *opt, unsigned ttl_s, size_t max_bytes,
 				const struct url_cache_ops *ops)
 {
 	struct url_cache *uc = xcalloc(1, sizeof *uc);
@@ -142,6 +188,7 @@ struct url_cache *url_cache_new(struct event_base *base, struct http *http,
 	uc->opt = *opt;
 	uc->opt.resolve = NULL;
 	uc->ttl_s = ttl_s;
+	uc->max_bytes = max_bytes ? max_bytes : URL_CACHE_MAX_BYTES;
 	uc->n_buckets = URL_BUCKETS_MIN;
 	uc->buckets = xcalloc(uc->n_buckets, sizeof *uc->buckets);
 	uc->sweep_at = URL_BUCKETS_MIN;
@@ -205,6 +252,25 @@ static void url_sweep_chain(struct url_cache *uc, struct url_entry **pp, long lo
 		} else {
 			pp = &x->next;
 		}
+	}
+}
+
+/* Forget finished entries, oldest first, until they fit the budget. One that a cache answer
+ * still waits to deliver stays (it is delivered from the loop, which then trims again). */
+static void url_trim(struct url_cache *uc)
+{
+	struct url_entry *x = uc->oldest;
+	while (uc->done_bytes > uc->max_bytes && x) {
+		struct url_entry *newer = x->newer;
+		if (x->waiters == NULL && !url_is_hit(uc, x)) {
+			struct url_entry **pp = url_bucket(uc, x->url);
+			while (*pp != x)
+				pp = &(*pp)->next;
+			*pp = x->next;
+			url_entry_free(uc, x);
+			uc->n_entries--;
+		}
+		x = newer;
 	}
 }
 
@@ -276,8 +342,7 @@ struct url_wait *url_cache_want(struct url_cache *uc, const char *url, const cha
 	if (http_get(uc->http, url, &opt, url_on_fetched, e) < 0) {
 		/* Not started: an answer all the same, delivered from the loop. */
 		uc->ops->fail(e->result, "the fetch could not be started");
-		e->done = 1;
-		e->expires_ms = now + (long long)uc->ttl_s * 1000;
+		url_finish(uc, e, now);
 		url_defer(uc, w);
 	} else {
 		url_push(&e->waiters, w);
@@ -299,4 +364,9 @@ uint64_t url_cache_fetches(const struct url_cache *uc)
 uint64_t url_cache_hits(const struct url_cache *uc)
 {
 	return uc->nhits;
+}
+
+size_t url_cache_bytes(const struct url_cache *uc)
+{
+	return uc->done_bytes;
 }

@@ -1,6 +1,7 @@
 /* test_url_cache.c — the per-URL fetch cache: one fetch per URL however many scans want it, with
  * enough URLs to grow its table several times (a run wants one policy URL per domain); cached
- * answers come from the loop; an expired entry is fetched again. Fetches go to a closed port on
+ * answers come from the loop; an expired entry is fetched again; past the byte budget the oldest
+ * are forgotten and fetched again when wanted. Fetches go to a closed port on
  * loopback, so each ends at once with a recorded failure. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +53,23 @@ static const struct url_cache_ops rec_ops = {
 	.record = rec_record,
 	.fail = rec_fail,
 	.clear = rec_clear,
+};
+
+/* As rec_ops, each result counted as REC_BYTES, to fill a byte budget. */
+#define REC_BYTES 1000
+static size_t rec_footprint(const void *result)
+{
+	(void)result;
+	return REC_BYTES;
+}
+
+static const struct url_cache_ops rec_ops_sized = {
+	.size = sizeof(struct record),
+	.start = rec_start,
+	.record = rec_record,
+	.fail = rec_fail,
+	.clear = rec_clear,
+	.footprint = rec_footprint,
 };
 
 #define URLS 700
@@ -108,7 +126,7 @@ static void test_url_cache_one_fetch_per_url(void **state)
 	struct http *h = http_new(base, err, sizeof err);
 	assert_non_null(h);
 	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
-	struct url_cache *uc = url_cache_new(base, h, &opt, 3600, &rec_ops);
+	struct url_cache *uc = url_cache_new(base, h, &opt, 3600, 0, &rec_ops);
 	static struct answers a;
 	static struct answer_arg args[URLS];
 
@@ -141,7 +159,7 @@ static void test_url_cache_expired_is_fetched_again(void **state)
 	char err[128];
 	struct http *h = http_new(base, err, sizeof err);
 	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
-	struct url_cache *uc = url_cache_new(base, h, &opt, 0, &rec_ops); /* ttl 0: no reuse */
+	struct url_cache *uc = url_cache_new(base, h, &opt, 0, 0, &rec_ops); /* ttl 0: no reuse */
 	static struct answers a;
 	static struct answer_arg args[URLS];
 
@@ -156,11 +174,42 @@ static void test_url_cache_expired_is_fetched_again(void **state)
 	event_base_free(base);
 }
 
+static void test_url_cache_byte_budget(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	char err[128];
+	struct http *h = http_new(base, err, sizeof err);
+	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
+	const size_t budget = 100 * REC_BYTES; /* under 100 of the 700 fit */
+	struct url_cache *uc = url_cache_new(base, h, &opt, 3600, budget, &rec_ops_sized);
+	static struct answers a;
+	static struct answer_arg args[URLS];
+
+	want_all(uc, base, &a, args);
+	size_t held = url_cache_bytes(uc);
+	if (held > budget || held + 2 * REC_BYTES < budget)
+		fail_msg("%zu bytes held for a budget of %zu", held, budget);
+
+	/* Every URL again: the ones kept are hits, the others are fetched again. */
+	want_all(uc, base, &a, args);
+	uint64_t hits = url_cache_hits(uc);
+	if (hits == 0 || hits >= 100)
+		fail_msg("%llu hits: the budget keeps fewer than 100", (unsigned long long)hits);
+	assert_int_equal(url_cache_fetches(uc), 2 * URLS - hits);
+	assert_true(url_cache_bytes(uc) <= budget);
+
+	http_free(h);
+	url_cache_free(uc);
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_cache_one_fetch_per_url),
 		cmocka_unit_test(test_url_cache_expired_is_fetched_again),
+		cmocka_unit_test(test_url_cache_byte_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
