@@ -111,17 +111,12 @@ void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src)
 	}
 }
 
-static size_t dns_str_size(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
 size_t dns_answer_footprint(const struct dns_answer *a)
 {
-	size_t n = dns_str_size(a->qname) + dns_str_size(a->canonical) + dns_str_size(a->why) +
+	size_t n = xstrsize(a->qname) + xstrsize(a->canonical) + xstrsize(a->why) +
 		   a->n_rr * sizeof *a->rr;
 	for (size_t i = 0; i < a->n_rr; i++)
-		n += dns_str_size(a->rr[i].text) + (a->rr[i].data ? a->rr[i].len + 1 : 0);
+		n += xstrsize(a->rr[i].text) + (a->rr[i].data ? a->rr[i].len + 1 : 0);
 	return n;
 }
 

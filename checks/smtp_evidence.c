@@ -84,11 +84,6 @@ void smtp_probe_clear(struct smtp_probe *p)
 	smtp_probe_init(p);
 }
 
-static size_t smtp_str_size(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
 size_t smtp_probe_footprint(const struct smtp_probe *p)
 {
 	const char *const strs[] = {p->host,	    p->address,	   p->reason,	  p->banner,
@@ -96,7 +91,7 @@ size_t smtp_probe_footprint(const struct smtp_probe *p)
 				    p->tls_cipher, p->tls_group,	   p->ehlo_tls};
 	size_t n = p->chain_len * sizeof *p->chain;
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-		n += smtp_str_size(strs[i]);
+		n += xstrsize(strs[i]);
 	for (size_t i = 0; i < p->chain_len; i++)
 		n += p->chain[i].len;
 	return n;

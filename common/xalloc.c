@@ -80,3 +80,8 @@ char *xasprintf(const char *fmt, ...)
 		xalloc_die();
 	return s;
 }
+
+size_t xstrsize(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}

@@ -13,5 +13,7 @@ void *xmemdup(const void *p, size_t n);
 /* Grow *arr (of element size elt) so that it holds at least need elements. */
 void xgrow(void **arr, size_t *cap, size_t need, size_t elt);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What xstrdup(s) allocates, for caches' byte budgets; 0 for NULL. */
+size_t xstrsize(const char *s);
 
 #endif

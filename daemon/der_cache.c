@@ -2,7 +2,6 @@
 #include "daemon/der_cache.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <sys/time.h>
 
 #include "checks/smtp_evidence.h"
@@ -51,15 +50,10 @@ static void der_clear(void *result)
 	der_fetch_clear(result);
 }
 
-static size_t der_str_size(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
 static size_t der_footprint(const void *result)
 {
 	const struct der_fetch *c = result;
-	return der_str_size(c->url) + der_str_size(c->error) + c->len;
+	return xstrsize(c->url) + xstrsize(c->error) + c->len;
 }
 
 const struct url_cache_ops der_cache_ops = {

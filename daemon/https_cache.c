@@ -58,17 +58,12 @@ static void https_clear(void *result)
 	evidence_https_clear(result);
 }
 
-static size_t https_str_size(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
 static size_t https_footprint(const void *result)
 {
 	const struct https_fetch *f = result;
-	return https_str_size(f->url) + https_str_size(f->resolve) +
-	       https_str_size(f->content_type) + https_str_size(f->redirect) +
-	       https_str_size(f->error) + (f->body ? f->len + 1 : 0);
+	return xstrsize(f->url) + xstrsize(f->resolve) +
+	       xstrsize(f->content_type) + xstrsize(f->redirect) +
+	       xstrsize(f->error) + (f->body ? f->len + 1 : 0);
 }
 
 const struct url_cache_ops https_cache_ops = {

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "common/hash.h"
@@ -25,7 +26,7 @@ struct url_entry {
 	struct url_wait *waiters; /* owned */
 	struct url_entry *next;	  /* in its bucket */
 	size_t bytes;		  /* done: counted in url_cache.done_bytes */
-	struct url_entry *older, *newer; /* done: in the finished list */
+	TAILQ_ENTRY(url_entry) finished; /* done: in url_cache.finished */
 };
 
 struct url_wait {
@@ -51,7 +52,7 @@ struct url_cache {
 	uint64_t fetches, nhits;	  /* counters */
 	size_t max_bytes;		  /* budget of the finished entries */
 	size_t done_bytes;		  /* what they hold now */
-	struct url_entry *oldest, *newest; /* borrowed: finished entries, by when they finished */
+	TAILQ_HEAD(, url_entry) finished; /* borrowed: finished entries, oldest first */
 };
 
 static long long url_now_ms(void)
@@ -86,15 +87,7 @@ static void url_done_unlink(struct url_cache *uc, struct url_entry *e)
 {
 	if (!e->done)
 		return;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		uc->oldest = e->newer;
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		uc->newest = e->older;
-	e->older = e->newer = NULL;
+	TAILQ_REMOVE(&uc->finished, e, finished);
 	uc->done_bytes -= e->bytes;
 }
 
@@ -121,13 +114,7 @@ static void url_finish(struct url_cache *uc, struct url_entry *e, long long now)
 	e->expires_ms = now + (long long)uc->ttl_s * 1000;
 	e->bytes = sizeof *e + strlen(e->url) + 1 + uc->ops->size +
 		   (uc->ops->footprint ? uc->ops->footprint(e->result) : 0);
-	e->older = uc->newest;
-	e->newer = NULL;
-	if (uc->newest)
-		uc->newest->newer = e;
-	else
-		uc->oldest = e;
-	uc->newest = e;
+	TAILQ_INSERT_TAIL(&uc->finished, e, finished);
 	uc->done_bytes += e->bytes;
 }
 
@@ -189,6 +176,7 @@ struct url_cache *url_cache_new(struct event_base *base, struct http *http,
 	uc->opt.resolve = NULL;
 	uc->ttl_s = ttl_s;
 	uc->max_bytes = max_bytes ? max_bytes : URL_CACHE_MAX_BYTES;
+	TAILQ_INIT(&uc->finished);
 	uc->n_buckets = URL_BUCKETS_MIN;
 	uc->buckets = xcalloc(uc->n_buckets, sizeof *uc->buckets);
 	uc->sweep_at = URL_BUCKETS_MIN;
@@ -259,9 +247,9 @@ static void url_sweep_chain(struct url_cache *uc, struct url_entry **pp, long lo
  * still waits to deliver stays (it is delivered from the loop, which then trims again). */
 static void url_trim(struct url_cache *uc)
 {
-	struct url_entry *x = uc->oldest;
+	struct url_entry *x = TAILQ_FIRST(&uc->finished);
 	while (uc->done_bytes > uc->max_bytes && x) {
-		struct url_entry *newer = x->newer;
+		struct url_entry *newer = TAILQ_NEXT(x, finished);
 		if (x->waiters == NULL && !url_is_hit(uc, x)) {
 			struct url_entry **pp = url_bucket(uc, x->url);
 			while (*pp != x)
