@@ -164,7 +164,7 @@ static void test_byte_bound(void **state)
 		struct dns_cache_limits lim = {.max_entries = 100, .max_bytes = k->max_bytes,
 					       .max_ttl_s = 300, .negative_ttl_s = 30};
 		struct dns_cache *c = dns_cache_new(&lim);
-		char name[4][16];
+		char name[4][24]; /* room for any int: -O1 cannot bound n */
 		for (int n = 0; n < 4; n++) {
 			snprintf(name[n], sizeof name[n], "t%d.test", n);
 			struct dns_answer *a = txt_answer(name[n], k->sizes[n]);
