@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import signal
 import sqlite3
@@ -453,6 +452,18 @@ QTYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
           43: "DS", 48: "DNSKEY", 52: "TLSA", 99: "SPF"}
 
 
+STOP_WAIT_S = 900   # a stopped scanner drains, commits and prints what it has: minutes at 1M
+
+
+def children(pid):
+    """The child processes of pid (the scanner under /usr/bin/time)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def scan(world, mode, in_flight, domains_file, n, timeout, tag):
     """One run of the real scanner; returns its figures."""
     d = os.path.join(world.dir, "runs", tag)
@@ -484,13 +495,20 @@ def scan(world, mode, in_flight, domains_file, n, timeout, tag):
     with open(os.path.join(d, "out.jsonl"), "w") as out, \
             open(os.path.join(d, "stderr.log"), "w") as err:
         p = subprocess.Popen(args, stdout=out, stderr=err, start_new_session=True)
+        stopped = False
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            # SIGTERM to the scanner alone: /usr/bin/time must live to report its figures.
             log("%s: still running after %d s: stopping it" % (tag, timeout))
-            os.killpg(p.pid, signal.SIGTERM)
+            stopped = True
+            for c in children(p.pid) or [None]:
+                if c is None:
+                    os.killpg(p.pid, signal.SIGTERM)
+                else:
+                    os.kill(c, signal.SIGTERM)
             try:
-                rc = p.wait(timeout=130)
+                rc = p.wait(timeout=STOP_WAIT_S)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 rc = p.wait()
@@ -519,10 +537,15 @@ def scan(world, mode, in_flight, domains_file, n, timeout, tag):
         st0.get("total.num.cachemiss", 0),
         "smtp_sessions": smtp1["sessions"] - smtp0["sessions"],
         "smtp_tls": smtp1["tls_ok"] - smtp0["tls_ok"],
-        "https_fetches": world.https_fetches() - https0,
+        "https_fetches": https1 - https0,
         "db": db, "crashed": "signal %s" % crashed.group(1) if crashed else "",
     }
     r.update(f)
+    if stopped and 0 < f.get("results", 0) < n:
+        # Figures per domain of the domains scanned, which the store knows.
+        log("%s: stopped after %d of %d domains" % (tag, f["results"], n))
+        r["stopped_of"] = n
+        n = r["domains"] = f["results"]
     r["rate"] = n / el if el else 0
     r["cpu_ms"] = (us + sy) * 1000 / n
     # Scanner CPU: the mxsurvey process, plus the validating resolver it relies on.
@@ -616,7 +639,9 @@ def floor_ms(r, speed):
 
 def fmt_run(r):
     per = r.get("rss_per_flight_kb")
-    return ("CRASHED (%s) " % r["crashed"] if r.get("crashed") else "") + ("%-13s %6d dom %6d fl %5s  %7.1f s %8.1f dom/s  cpu %6.3f ms/dom (+resolver %6.3f)"
+    return ("CRASHED (%s) " % r["crashed"] if r.get("crashed") else "") + (
+        "STOPPED at %d of %d: " % (r["domains"], r["stopped_of"]) if r.get("stopped_of")
+        else "") + ("%-13s %6d dom %6d fl %5s  %7.1f s %8.1f dom/s  cpu %6.3f ms/dom (+resolver %6.3f)"
             "  rss %6.1f MB%s  dns %7.0f q/s  smtp %6.1f/s  https %6.1f/s  dns err %d, "
             "deadline %d" % (
                 r["mode"], r["domains"], r["in_flight"],
@@ -659,9 +684,10 @@ def markdown(runs, limits, speed, m, argv, world_info, label):
     out.append("|" + "---|" * 18)
     for r in runs:
         saved = (1 - r["smtp_distinct"] / r["smtp_refs"]) if r.get("smtp_refs") else None
-        out.append("| %s | %d | %d | %s | %.1f | %.0f | %.3f | %.3f | %.1f | %s | %.0f | %.0f | "
+        out.append("| %s | %s | %d | %s | %.1f | %.0f | %.3f | %.3f | %.1f | %s | %.0f | %.0f | "
                    "%.1f | %s | %.1f | %d | %d | %s |" % (
-                       r["mode"], r["domains"], r["in_flight"],
+                       r["mode"], r["domains"] if not r.get("stopped_of") else
+                       "%d (stopped; of %d)" % (r["domains"], r["stopped_of"]), r["in_flight"],
                        "%d ms (%s)" % (r["delay_ms"], r["delay_at"]) if r["delay_ms"] else "-",
                        r["elapsed"], r["rate"], r["cpu_ms"],
                        r["unbound_cpu"] * 1000 / r["domains"], r["rss_kb"] / 1024,
