@@ -89,12 +89,6 @@ const char *store_rows_str(const struct store_rows *rows, uint32_t off)
 	return off ? rows->text + off - 1 : NULL;
 }
 
-size_t store_rows_size(const struct store_rows *rows)
-{
-	return rows->n_verdicts * sizeof *rows->verdicts + rows->n_mx * sizeof *rows->mx +
-	       rows->text_cap;
-}
-
 void store_rows_clear(struct store_rows *rows)
 {
 	free(rows->verdicts);

@@ -30,10 +30,8 @@ struct store_rows {
 
 /* Fill rows (zeroed by the caller, or cleared) from a result's JSON (result_to_json's form). */
 void store_rows_from_json(struct store_rows *rows, const json_t *result);
-/* The string at offset+1 off, or NULL for 0. */
+/* The string a row's field names (its text offset plus one), or NULL for 0. */
 const char *store_rows_str(const struct store_rows *rows, uint32_t off);
-/* Bytes the rows hold (for accounting). */
-size_t store_rows_size(const struct store_rows *rows);
 void store_rows_clear(struct store_rows *rows);
 
 #endif
