@@ -502,11 +502,11 @@ def scan(world, mode, in_flight, domains_file, n, timeout, tag):
             # SIGTERM to the scanner alone: /usr/bin/time must live to report its figures.
             log("%s: still running after %d s: stopping it" % (tag, timeout))
             stopped = True
-            for c in children(p.pid) or [None]:
-                if c is None:
-                    os.killpg(p.pid, signal.SIGTERM)
-                else:
-                    os.kill(c, signal.SIGTERM)
+            scanners = children(p.pid)
+            for c in scanners:
+                os.kill(c, signal.SIGTERM)
+            if not scanners:
+                os.killpg(p.pid, signal.SIGTERM)
             try:
                 rc = p.wait(timeout=STOP_WAIT_S)
             except subprocess.TimeoutExpired:

@@ -405,7 +405,7 @@ static void pc_mark_done(struct probe_cache *pc, struct pc_entry *e)
 		pc->done_head = e;
 	pc->done_tail = e;
 	pc->n_done++;
-	e->done_bytes = sizeof *e + strlen(e->key) + 1 + strlen(e->host) + 1 +
+	e->done_bytes = sizeof *e + xstrsize(e->key) + xstrsize(e->host) +
 			smtp_probe_footprint(&e->result) + smtp_probe_footprint(&e->last);
 	pc->stats.done_bytes += e->done_bytes;
 	struct pc_entry *x = pc->done_head;

@@ -10,8 +10,8 @@
 /* Append s (may be NULL) to the text block; its offset plus one, or 0 for NULL. */
 static uint32_t store_rows_add_text(struct store_rows *rows, const char *s)
 {
-	size_t n = s ? strlen(s) + 1 : 0;
-	if (s == NULL || rows->text_len + n >= UINT32_MAX) /* never near: results are KB */
+	size_t n = xstrsize(s);
+	if (n == 0 || rows->text_len + n >= UINT32_MAX) /* never near: results are KB */
 		return 0;
 	xgrow((void **)&rows->text, &rows->text_cap, rows->text_len + n, 1);
 	memcpy(rows->text + rows->text_len, s, n);

@@ -112,7 +112,7 @@ static void url_finish(struct url_cache *uc, struct url_entry *e, long long now)
 {
 	e->done = 1;
 	e->expires_ms = now + (long long)uc->ttl_s * 1000;
-	e->bytes = sizeof *e + strlen(e->url) + 1 + uc->ops->size +
+	e->bytes = sizeof *e + xstrsize(e->url) + uc->ops->size +
 		   (uc->ops->footprint ? uc->ops->footprint(e->result) : 0);
 	TAILQ_INSERT_TAIL(&uc->finished, e, finished);
 	uc->done_bytes += e->bytes;
