@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import load
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH)
 RUN = os.path.join(BENCH, "run")
@@ -35,6 +37,7 @@ MODES = {
 CLK = os.sysconf("SC_CLK_TCK")
 SCANNER = os.path.join(REPO, "mxsurvey")   # --scanner
 SCANNER_SET = []                           # --set: the scanner's configuration overrides
+LIBCOST = os.path.join(RUN, "libcost")     # bench/libcost.c, built on first use
 
 
 class BenchError(Exception):
@@ -580,16 +583,50 @@ def dnsperf_limit(world, db, seconds, max_queries):
     if n == 0:
         return None
     world.flush()
+    unbound = world.pids().get("unbound")
+    cpu0 = cpu_ticks(unbound) if unbound else 0
     out = run(nsx(["dnsperf", "-s", world.resolver, "-d", qf, "-n", "1", "-l", str(seconds),
                    "-c", "8", "-q", "4000", "-t", "5", "-D"]), check=False)
+    cpu = (cpu_ticks(unbound) - cpu0) / CLK if unbound else 0.0
     m = re.search(r"Queries per second:\s+([\d.]+)", out)
     lost = re.search(r"Queries lost:\s+(\d+)", out)
     completed = re.search(r"Queries completed:\s+(\d+)", out)
     if not m:
         log("dnsperf gave no rate:\n" + out[-600:])
         return None
-    return {"qps": float(m.group(1)), "queries": int(completed.group(1)) if completed else 0,
-            "lost": int(lost.group(1)) if lost else 0}
+    done = int(completed.group(1)) if completed else 0
+    return {"qps": float(m.group(1)), "queries": done, "lost": int(lost.group(1)) if lost else 0,
+            # the resolver's CPU per question when dnsperf, not the scanner, asks
+            "resolver_ms_per_q": cpu * 1000 / done if done else None}
+
+
+def lib_cost(world, kind, count, concurrency):
+    """The client-side CPU (ms) per unit of bench/libcost.c, the scanner's libraries alone:
+    kind "https" (one MTA-STS fetch through libcurl as daemon/http.c makes it), "starttls" (one
+    STARTTLS session, OpenSSL, a shared context) or "dns" (one question through getdns in stub
+    mode, AD bit, the scan's own questions); None when there is nothing to measure."""
+    path = os.path.join(world.dir, "runs", "libcost-%s.txt" % kind)
+    if kind == "dns":
+        path = os.path.join(world.dir, "runs", "dnsperf-queries.txt")
+        if not os.path.exists(path):
+            return None
+        args = [path, world.resolver, str(count), str(concurrency)]
+    else:
+        tg = load.https_targets(world.dir) if kind == "https" else load.smtp_targets(world.dir)
+        if not tg:
+            return None
+        write(path, "".join("%s %s\n" % t for t in tg))
+        args = [path] + ([world.p("pki", "ca.pem"), str(count), str(concurrency)]
+                         if kind == "https" else [str(count)])
+    out = run(nsx([LIBCOST, kind] + args), check=False)
+    try:
+        res = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        log("libcost %s gave no result: %s" % (kind, out[-400:]))
+        return None
+    if res["failed"]:
+        log("libcost %s: %d of %d failed" % (kind, res["failed"], res["ok"] + res["failed"]))
+    return res["cpu_ms_per"] if res["ok"] else None
 
 
 def session_limit(world, kind, seconds, concurrency):
@@ -635,6 +672,36 @@ def floor_ms(r, speed):
                 r.get("tls_domains", 0))
     us = verifies * v + (r.get("tls_probes", 0) + r.get("https_fetches", 0)) * (2 * v + 2 * x)
     return us / 1000 / r["domains"]
+
+
+def library_floor(r, units):
+    """Where a stub-upstream run's CPU per domain goes (ms): the validating resolver (all of
+    it library: unbound), and the client libraries at what bench/libcost.c spends on each unit
+    with the same options: every question mxsurvey sent (getdns), MTA-STS fetch (libcurl) and
+    STARTTLS session (OpenSSL). The rest is mxsurvey's own work."""
+    if r["mode"] != "stub-upstream" or not r["domains"]:
+        return None
+    n = r["domains"]
+    parts = {"resolver": r["unbound_cpu"] * 1000 / n,
+             "getdns": r["unbound_queries"] * (units.get("dns") or 0) / n,
+             "libcurl": r["https_fetches"] * (units.get("https") or 0) / n,
+             "openssl": r.get("tls_probes", 0) * (units.get("starttls") or 0) / n}
+    parts["ms"] = sum(parts.values())
+    parts["mxsurvey_own"] = r["cpu_ms_total"] - parts["ms"]
+    parts["units"] = units
+    return parts
+
+
+def fmt_library_floor(r):
+    f, u = r["library_floor"], r["library_floor"]["units"]
+    unit = lambda k: "%.3f" % u[k] if u.get(k) else "-"    # noqa: E731
+    return ("%s: libraries %.3f ms/domain (validating resolver %.3f; getdns %.3f at %s ms per "
+            "question; libcurl %.3f at %s ms per MTA-STS fetch; OpenSSL %.3f at %s ms per "
+            "STARTTLS session), mxsurvey's own work %.3f ms/domain: scanner cpu %.3f = %.2fx "
+            "its libraries" % (
+                r["tag"], f["ms"], f["resolver"], f["getdns"], unit("dns"), f["libcurl"],
+                unit("https"), f["openssl"], unit("starttls"), f["mxsurvey_own"],
+                r["cpu_ms_total"], r["cpu_ms_total"] / f["ms"] if f["ms"] else 0))
 
 
 def fmt_run(r):
@@ -707,6 +774,9 @@ def markdown(runs, limits, speed, m, argv, world_info, label):
         out.append("- openssl speed: ECDSA P-256 verify %.1f µs, sign %.1f µs; X25519 %.1f µs"
                    % (speed.get("ecdsa_verify_us", 0), speed.get("ecdsa_sign_us", 0),
                       speed.get("x25519_us", 0)))
+    for r in runs:
+        if r.get("library_floor"):
+            out.append("- " + fmt_library_floor(r))
     for w in world_info:
         out.append("- world %s/%d: %s" % (w["mix"], w["domains"], ", ".join(
             "%s %d" % kv for kv in w["counts"].items())))
@@ -775,6 +845,10 @@ def main():
     src, binary = os.path.join(BENCH, "dnsdelay.c"), os.path.join(RUN, "dnsdelay")
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(src):
         run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary, src, "-levent"])
+    src = os.path.join(BENCH, "libcost.c")
+    if not os.path.exists(LIBCOST) or os.path.getmtime(LIBCOST) < os.path.getmtime(src):
+        run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-o",
+             LIBCOST, src, "-lcurl", "-lssl", "-lcrypto", "-lgetdns"])
     runs, limits, worlds = [], [], []
     speed = {}
     world = None
@@ -798,6 +872,7 @@ def main():
             world.up()
             base_rss = {}
             last = None
+            first = len(runs)
             for mode in modes:
                 if mode not in base_rss:
                     base_rss[mode] = baseline_rss(world, mode)
@@ -815,13 +890,24 @@ def main():
                     print(fmt_run(r), flush=True)
             if not args.no_limits and last is not None:
                 dl = dnsperf_limit(world, last["db"], 30, 2000000)
+                units = {"dns": lib_cost(world, "dns", 50000, 100) if dl else None,
+                         "https": lib_cost(world, "https", 1000, 100)
+                         if last["https_fetches"] else None,
+                         "starttls": lib_cost(world, "starttls", 200, 1)}
+                for r in runs[first:]:
+                    r["library_floor"] = library_floor(r, units)
                 if dl:
                     q = last.get("dns_questions", 0) / last["elapsed"]
                     limits.append("DNS limit (%d domains): dnsperf against the world's resolver "
                                   "(cold cache, the scan's own %d questions, DO bit): %.0f q/s "
-                                  "(%d lost); mxsurvey asked %.0f q/s = %.0f %% of it (%s)" % (
+                                  "(%d lost); mxsurvey asked %.0f q/s = %.0f %% of it (%s); "
+                                  "the resolver spent %.3f ms per domain's questions (%.3f "
+                                  "when the scanner asked them)" % (
                                       n, dl["queries"], dl["qps"], dl["lost"], q,
-                                      100 * q / dl["qps"], last["mode"]))
+                                      100 * q / dl["qps"], last["mode"],
+                                      (dl["resolver_ms_per_q"] or 0) *
+                                      last.get("dns_questions", 0) / last["domains"],
+                                      last["unbound_cpu"] * 1000 / last["domains"]))
                 sl = session_limit(world, "starttls", 15, 200)
                 if sl:
                     p = last.get("smtp_distinct", 0) / last["elapsed"]
@@ -862,6 +948,8 @@ def main():
             print("%s: crypto floor %.3f ms/domain; scanner cpu %.3f ms/domain = %.2fx the floor"
                   % (r["tag"], r["floor_ms"], r["cpu_ms_total"], r["cpu_ms_total"] /
                      r["floor_ms"]))
+        if r.get("library_floor"):
+            print(fmt_library_floor(r))
         v = r.get("verdicts", {})
         share = lambda c: 100.0 * v.get(c, {}).get("pass", 0) / max(1, r["results"])  # noqa
         print("%s: pass shares: %s" % (r["tag"], ", ".join(
