@@ -53,28 +53,40 @@ static void die(const char *what)
 	exit(2);
 }
 
-static void load_targets(const char *path)
+/* items (n used of *cap) with room for one more, grown by doubling. */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return items;
+	*cap = *cap ? *cap * 2 : 256;
+	items = realloc(items, *cap * size);
+	if (items == NULL)
+		die("out of memory");
+	return items;
+}
+
+/* Feeds every line of path to take; dies when the file cannot be read or gave nothing. */
+static void read_lines(const char *path, void (*take)(const char *line), const size_t *count)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
-		die("cannot open the targets file");
-	size_t cap = 0;
+		die("cannot open an input file");
 	char line[512];
-	while (fgets(line, sizeof line, f)) {
-		struct target t;
-		if (sscanf(line, "%63s %255s", t.addr, t.host) != 2)
-			continue;
-		if (n_targets == cap) {
-			cap = cap ? cap * 2 : 256;
-			targets = realloc(targets, cap * sizeof *targets);
-			if (targets == NULL)
-				die("out of memory");
-		}
-		targets[n_targets++] = t;
-	}
+	while (fgets(line, sizeof line, f))
+		take(line);
 	fclose(f);
-	if (n_targets == 0)
-		die("no targets");
+	if (*count == 0)
+		die("an input file holds nothing usable");
+}
+
+static void take_target(const char *line)
+{
+	static size_t cap;
+	struct target t;
+	if (sscanf(line, "%63s %255s", t.addr, t.host) != 2)
+		return;
+	targets = grow(targets, n_targets, &cap, sizeof *targets);
+	targets[n_targets++] = t;
 }
 
 static double cpu_ms(void)
@@ -285,35 +297,22 @@ static const struct {
 } qtypes[] = {{"A", 1}, {"NS", 2}, {"CNAME", 5}, {"SOA", 6}, {"PTR", 12}, {"MX", 15},
 	      {"TXT", 16}, {"AAAA", 28}, {"DS", 43}, {"DNSKEY", 48}, {"TLSA", 52}, {"SPF", 99}};
 
-static void load_questions(const char *path)
+static void take_question(const char *line)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		die("cannot open the questions file");
-	size_t cap = 0;
-	char line[512], type[32];
-	while (fgets(line, sizeof line, f)) {
-		struct question q = {0};
-		if (sscanf(line, "%255s %31s", q.name, type) != 2)
-			continue;
-		for (size_t i = 0; i < sizeof qtypes / sizeof qtypes[0]; i++)
-			if (strcmp(type, qtypes[i].name) == 0)
-				q.type = qtypes[i].type;
-		if (q.type == 0 && strncmp(type, "TYPE", 4) == 0)
-			q.type = (uint16_t)atoi(type + 4);
-		if (q.type == 0)
-			continue;
-		if (n_questions == cap) {
-			cap = cap ? cap * 2 : 4096;
-			questions = realloc(questions, cap * sizeof *questions);
-			if (questions == NULL)
-				die("out of memory");
-		}
-		questions[n_questions++] = q;
-	}
-	fclose(f);
-	if (n_questions == 0)
-		die("no questions");
+	static size_t cap;
+	struct question q = {0};
+	char type[32];
+	if (sscanf(line, "%255s %31s", q.name, type) != 2)
+		return;
+	for (size_t i = 0; i < sizeof qtypes / sizeof qtypes[0]; i++)
+		if (strcmp(type, qtypes[i].name) == 0)
+			q.type = qtypes[i].type;
+	if (q.type == 0 && strncmp(type, "TYPE", 4) == 0)
+		q.type = (uint16_t)atoi(type + 4);
+	if (q.type == 0)
+		return;
+	questions = grow(questions, n_questions, &cap, sizeof *questions);
+	questions[n_questions++] = q;
 }
 
 struct dns_run {
@@ -419,9 +418,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (dns)
-		load_questions(argv[2]);
+		read_lines(argv[2], take_question, &n_questions);
 	else
-		load_targets(argv[2]);
+		read_lines(argv[2], take_target, &n_targets);
 	long n = strtol(argv[starttls ? 3 : 4], NULL, 10), ok = 0, failed = 0;
 	long conc = starttls ? 1 : strtol(argv[5], NULL, 10);
 	if (n <= 0 || conc <= 0)
