@@ -657,9 +657,14 @@ def baseline_rss(world, mode):
 
 # ------------------------------------------------------------------------------ limits
 
+def questions_file(world):
+    """The scan's questions in dnsperf's format, written by dnsperf_limit."""
+    return os.path.join(world.dir, "runs", "dnsperf-queries.txt")
+
+
 def dnsperf_limit(world, db, seconds, max_queries):
     """What the world's resolver serves, cold, for the same questions as the scan."""
-    qf = os.path.join(world.dir, "runs", "dnsperf-queries.txt")
+    qf = questions_file(world)
     n = questions(db, qf, max_queries)
     if n == 0:
         return None
@@ -685,17 +690,15 @@ def lib_cost(world, kind, count, concurrency):
     """The client-side CPU (ms) per unit of bench/libcost.c, the scanner's libraries alone:
     kind "https" (one MTA-STS fetch through libcurl as daemon/http.c makes it), "starttls" (one
     STARTTLS session, OpenSSL, a shared context) or "dns" (one question through getdns in stub
-    mode, AD bit, the scan's own questions); None when there is nothing to measure."""
-    path = os.path.join(world.dir, "runs", "libcost-%s.txt" % kind)
+    mode, AD bit, the scan's own questions: call it after dnsperf_limit); None when there is
+    nothing to measure."""
     if kind == "dns":
-        path = os.path.join(world.dir, "runs", "dnsperf-queries.txt")
-        if not os.path.exists(path):
-            return None
-        args = [path, world.resolver, str(count), str(concurrency)]
+        args = [questions_file(world), world.resolver, str(count), str(concurrency)]
     else:
         tg = load.https_targets(world.dir) if kind == "https" else load.smtp_targets(world.dir)
         if not tg:
             return None
+        path = os.path.join(world.dir, "runs", "libcost-%s.txt" % kind)
         write(path, "".join("%s %s\n" % t for t in tg))
         args = [path] + ([world.p("pki", "ca.pem"), str(count), str(concurrency)]
                          if kind == "https" else [str(count)])
@@ -796,7 +799,7 @@ def floor_counted_ms(r, speed):
             r["mode"] == "stub-upstream" and c.get("resolver") is None):
         return None
     v, x = speed.get("ecdsa_verify_us", 0), speed.get("x25519_us", 0)
-    n = c["scanner"] + (c.get("resolver") or 0 if r["mode"] == "stub-upstream" else 0)
+    n = c["scanner"] + ((c.get("resolver") or 0) if r["mode"] == "stub-upstream" else 0)
     us = n * v + (r.get("tls_probes", 0) + r.get("https_fetches", 0)) * 2 * x
     return us / 1000 / r["domains"]
 
@@ -957,10 +960,11 @@ def main():
     src, binary = os.path.join(BENCH, "dnsdelay.c"), os.path.join(RUN, "dnsdelay")
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(src):
         run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary, src, "-levent"])
-    src = os.path.join(BENCH, "libcost.c")
-    if not os.path.exists(LIBCOST) or os.path.getmtime(LIBCOST) < os.path.getmtime(src):
-        run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-o",
-             LIBCOST, src, "-lcurl", "-lssl", "-lcrypto", "-lgetdns"])
+    srcs = [os.path.join(BENCH, "libcost.c"), os.path.join(REPO, "common", "xalloc.c")]
+    if not os.path.exists(LIBCOST) or os.path.getmtime(LIBCOST) < max(map(os.path.getmtime,
+                                                                           srcs)):
+        run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-I", REPO,
+             "-o", LIBCOST] + srcs + ["-lcurl", "-lssl", "-lcrypto", "-lgetdns"])
     runs, limits, worlds = [], [], []
     speed = {}
     world = None

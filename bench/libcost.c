@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/xalloc.h"
+
 #define HOST_MAX 256
 #define TIMEOUT_MS 10000L
 
@@ -51,18 +53,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "libcost: %s\n", what);
 	exit(2);
-}
-
-/* items (n used of *cap) with room for one more, grown by doubling. */
-static void *grow(void *items, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return items;
-	*cap = *cap ? *cap * 2 : 256;
-	items = realloc(items, *cap * size);
-	if (items == NULL)
-		die("out of memory");
-	return items;
 }
 
 /* Feeds every line of path to take; dies when the file cannot be read or gave nothing. */
@@ -85,7 +75,7 @@ static void take_target(const char *line)
 	struct target t;
 	if (sscanf(line, "%63s %255s", t.addr, t.host) != 2)
 		return;
-	targets = grow(targets, n_targets, &cap, sizeof *targets);
+	xgrow((void **)&targets, &cap, n_targets + 1, sizeof *targets);
 	targets[n_targets++] = t;
 }
 
@@ -148,9 +138,9 @@ static void fetch_start(CURLM *multi, struct fetch *f, const struct target *t, c
 static void cost_https(const char *ca, long n, long conc, long *ok, long *failed)
 {
 	CURLM *multi = curl_multi_init();
-	struct fetch *slots = calloc((size_t)conc, sizeof *slots);
-	if (multi == NULL || slots == NULL)
-		die("out of memory");
+	struct fetch *slots = xcalloc((size_t)conc, sizeof *slots);
+	if (multi == NULL)
+		die("curl_multi_init");
 	long started = 0, running = 0;
 	for (long i = 0; i < conc && started < n; i++, started++, running++)
 		fetch_start(multi, &slots[i], &targets[(size_t)started % n_targets], ca);
@@ -311,7 +301,7 @@ static void take_question(const char *line)
 		q.type = (uint16_t)atoi(type + 4);
 	if (q.type == 0)
 		return;
-	questions = grow(questions, n_questions, &cap, sizeof *questions);
+	xgrow((void **)&questions, &cap, n_questions + 1, sizeof *questions);
 	questions[n_questions++] = q;
 }
 
