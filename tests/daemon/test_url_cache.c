@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/http.h"
@@ -118,15 +119,43 @@ static void want_all(struct url_cache *uc, struct event_base *base, struct answe
 		event_base_loop(base, EVLOOP_ONCE);
 }
 
+/* Each test's event loop, HTTP client and options; the test makes its cache, the teardown
+ * frees it with the rest. */
+struct fixture {
+	struct event_base *base;
+	struct http *h;
+	struct http_options opt;
+	struct url_cache *uc;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+	char err[128];
+	if (fx == NULL || (fx->base = event_base_new()) == NULL ||
+	    (fx->h = http_new(fx->base, err, sizeof err)) == NULL)
+		return -1;
+	fx->opt = (struct http_options){.timeout_ms = 5000, .max_bytes = 1024};
+	*state = fx;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *fx = *state;
+	http_free(fx->h);
+	url_cache_free(fx->uc);
+	event_base_free(fx->base);
+	free(fx);
+	return 0;
+}
+
 static void test_url_cache_one_fetch_per_url(void **state)
 {
-	(void)state;
-	struct event_base *base = event_base_new();
-	char err[128];
-	struct http *h = http_new(base, err, sizeof err);
-	assert_non_null(h);
-	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
-	struct url_cache *uc = url_cache_new(base, h, &opt, 3600, 0, &rec_ops);
+	struct fixture *fx = *state;
+	struct event_base *base = fx->base;
+	struct http *h = fx->h;
+	struct url_cache *uc = fx->uc = url_cache_new(base, h, &fx->opt, 3600, 0, &rec_ops);
 	static struct answers a;
 	static struct answer_arg args[URLS];
 
@@ -147,19 +176,15 @@ static void test_url_cache_one_fetch_per_url(void **state)
 		assert_int_equal(a.recorded[i], 1);
 	assert_false(a.called_from_want);
 
-	http_free(h);
-	url_cache_free(uc);
-	event_base_free(base);
 }
 
 static void test_url_cache_expired_is_fetched_again(void **state)
 {
-	(void)state;
-	struct event_base *base = event_base_new();
-	char err[128];
-	struct http *h = http_new(base, err, sizeof err);
-	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
-	struct url_cache *uc = url_cache_new(base, h, &opt, 0, 0, &rec_ops); /* ttl 0: no reuse */
+	struct fixture *fx = *state;
+	struct event_base *base = fx->base;
+	struct http *h = fx->h;
+	/* ttl 0: no reuse */
+	struct url_cache *uc = fx->uc = url_cache_new(base, h, &fx->opt, 0, 0, &rec_ops);
 	static struct answers a;
 	static struct answer_arg args[URLS];
 
@@ -169,20 +194,15 @@ static void test_url_cache_expired_is_fetched_again(void **state)
 	assert_int_equal(url_cache_hits(uc), 0);
 	assert_int_equal(http_fetches(h), 2 * URLS);
 
-	http_free(h);
-	url_cache_free(uc);
-	event_base_free(base);
 }
 
 static void test_url_cache_byte_budget(void **state)
 {
-	(void)state;
-	struct event_base *base = event_base_new();
-	char err[128];
-	struct http *h = http_new(base, err, sizeof err);
-	struct http_options opt = {.timeout_ms = 5000, .max_bytes = 1024};
+	struct fixture *fx = *state;
+	struct event_base *base = fx->base;
 	const size_t budget = 100 * REC_BYTES; /* under 100 of the 700 fit */
-	struct url_cache *uc = url_cache_new(base, h, &opt, 3600, budget, &rec_ops_sized);
+	struct url_cache *uc = fx->uc =
+	    url_cache_new(base, fx->h, &fx->opt, 3600, budget, &rec_ops_sized);
 	static struct answers a;
 	static struct answer_arg args[URLS];
 
@@ -199,17 +219,17 @@ static void test_url_cache_byte_budget(void **state)
 	assert_int_equal(url_cache_fetches(uc), 2 * URLS - hits);
 	assert_true(url_cache_bytes(uc) <= budget);
 
-	http_free(h);
-	url_cache_free(uc);
-	event_base_free(base);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_url_cache_one_fetch_per_url),
-		cmocka_unit_test(test_url_cache_expired_is_fetched_again),
-		cmocka_unit_test(test_url_cache_byte_budget),
+		cmocka_unit_test_setup_teardown(test_url_cache_one_fetch_per_url, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_url_cache_expired_is_fetched_again,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_url_cache_byte_budget, fixture_setup,
+						fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
