@@ -77,6 +77,8 @@ def load():
             scenarios = yaml.safe_load(f)["scenarios"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
         raise WorldError("cannot load world.yaml/scenarios.yaml: %s" % e)
+    # Two checkouts on one machine can each have a world: MXS_WORLD_NS names this one's namespace.
+    world["namespace"] = os.environ.get("MXS_WORLD_NS") or world["namespace"]
     return world, scenarios
 
 
