@@ -27,7 +27,6 @@
 #define DAEMON_COUNT_MS 30000	       /* re-count pending rows (a full index range) */
 #define DAEMON_LOG_MS 60000	       /* progress line in the log (info) */
 #define DAEMON_GRACE_EXTRA_S 10	       /* drain: scan.deadline plus this, then re-queue */
-#define DAEMON_CLAIM_GIVE_UP_MS 120000 /* a queue unreadable this long ends the daemon */
 
 static const char daemon_usage[] =
 	"usage: mxsurvey daemon [-c CONFIG] [--db PATH] [OPTIONS]\n"
@@ -133,7 +132,11 @@ static int daemon_source(void *arg, struct store_job *jobs, size_t max)
 		d->claim_error_since = now;
 		log_warn("cannot take work from the queue (%s); retrying", store_errmsg(d->st));
 	}
-	return now - d->claim_error_since > DAEMON_CLAIM_GIVE_UP_MS ? -1 : 0;
+	if (now - d->claim_error_since <= (int64_t)d->cfg.give_up_s * 1000)
+		return 0;
+	log_err("the queue has been unreadable for %u s (store.give_up): %s", d->cfg.give_up_s,
+		store_errmsg(d->st));
+	return -1;
 }
 
 static void daemon_report(struct daemon *d, int64_t now)
@@ -267,6 +270,7 @@ static int daemon_needs_rebuild(const struct daemon *d, const struct config *fre
 	t.deadline_s = d->cfg.deadline_s;
 	t.batch_size = d->cfg.batch_size;
 	t.batch_ms = d->cfg.batch_ms;
+	t.give_up_s = d->cfg.give_up_s;
 	t.log_level = d->cfg.log_level;
 	config_set_str(&t.scoring_file, d->cfg.scoring_file);
 	int rebuild = !config_equal(&t, &d->cfg);

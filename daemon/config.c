@@ -111,6 +111,7 @@ static const struct config_opt config_opts[] = {
 	STR_OPT("store", "path", store_path, NULL),
 	UINT_OPT("store", "batch_size", batch_size, 1, 100000),
 	UINT_OPT("store", "batch_ms", batch_ms, 1, 60000),
+	UINT_OPT("store", "give_up", give_up_s, 1, 86400),
 
 	STR_OPT("tls", "ca_file", ca_file, NULL),
 
@@ -167,6 +168,7 @@ void config_init_defaults(struct config *cfg)
 	cfg->store_path = xstrdup("");
 	cfg->batch_size = 500;
 	cfg->batch_ms = 1000;
+	cfg->give_up_s = 120;
 
 	cfg->ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
 

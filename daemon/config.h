@@ -49,6 +49,7 @@ struct config {
 	char *store_path;	/* owned: SQLite file; "" = in-memory (one-shot scans) */
 	unsigned batch_size;	/* results per transaction; 500 (1..100000) */
 	unsigned batch_ms;	/* longest a result waits for its commit; 1000 (1..60000) */
+	unsigned give_up_s;	/* the store refusing every write this long ends the run; 120 (1..86400) */
 
 	/* tls: */
 	char *ca_file;		/* owned: CA bundle; "/etc/ssl/certs/ca-certificates.crt" */

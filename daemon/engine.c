@@ -82,12 +82,16 @@ static void engine_maybe_end(struct engine *e)
 	}
 }
 
+static int engine_check_store(struct engine *e);
+
 static void engine_on_refill(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct engine *e = arg;
 	static struct store_job jobs[ENGINE_CLAIM_BATCH];
+	if (engine_check_store(e))
+		return;
 	while (!e->draining && e->stats.in_flight < e->cfg->max_in_flight) {
 		size_t room = e->cfg->max_in_flight - e->stats.in_flight;
 		if (room > ENGINE_CLAIM_BATCH)
@@ -118,6 +122,31 @@ void engine_count_plan_runs(struct engine *e, uint64_t n)
 	e->stats.plan_runs += n;
 }
 
+/* The store has refused every commit for store.give_up seconds (disk full, I/O errors, a lock
+ * held elsewhere): end the run, exit status 3, rather than pile up results it does not take.
+ * What is not committed is not lost: its rows are still running, and re-queued at the next
+ * start. 1 when the run ends. */
+static int engine_check_store(struct engine *e)
+{
+	int64_t since = store_failing_since(e->store);
+	if (e->store_failed || since == 0)
+		return e->store_failed;
+	struct timeval now;
+	gettimeofday(&now, NULL);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
+	if (now_ms - since < (int64_t)e->cfg->give_up_s * 1000)
+		return 0;
+	log_err("the store has refused every commit for %lld s (store.give_up is %u s), last: %s; "
+		"stopping with %zu result(s) not committed (their domains are scanned again at the "
+		"next start)",
+		(long long)((now_ms - since) / 1000), e->cfg->give_up_s, store_errmsg(e->store),
+		store_unflushed(e->store));
+	e->store_failed = 1;
+	e->draining = 1;
+	event_base_loopbreak(e->base);
+	return 1;
+}
+
 void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid)
 {
 	e->stats.in_flight--;
@@ -125,6 +154,8 @@ void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invali
 	e->stats.deadline += deadline_hit != 0;
 	e->stats.failed += failed != 0;
 	e->stats.invalid += invalid != 0;
+	if (engine_check_store(e))
+		return;
 	if (!e->draining && !e->source_empty)
 		event_active(e->refill, EV_TIMEOUT, 0);
 	engine_maybe_end(e);

@@ -24,6 +24,7 @@
 #include "checks/x509.h"
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
 #include "daemon/der_cache.h"
@@ -534,7 +535,11 @@ static void scan_invalid(struct engine *e, struct store_job *job)
 	char canon[DNAME_MAX], why[200];
 	if (dname_normalize(job->input, canon, sizeof canon, why, sizeof why) == 0)
 		snprintf(why, sizeof why, "not a domain name");
-	struct result *res = result_new(job->input);
+	/* The line as given may be anything (bytes that are not UTF-8, terminal controls): the
+	 * result shows it escaped. */
+	char *shown = text_escape(job->input);
+	struct result *res = result_new(shown);
+	free(shown);
 	res->state = RESULT_INVALID;
 	res->invalid_reason = xstrdup(why);
 	store_put_result(engine_store(e), job, res, NULL, 0);

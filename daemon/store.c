@@ -21,6 +21,7 @@
 #include "checks/result_json.h"
 #include "common/json_write.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/xalloc.h"
 
 extern const char *const store_migrations[];
@@ -154,6 +155,7 @@ struct store_pending {
 	char *result_json;	/* owned */
 	char *evidence_json;	/* owned, may be NULL */
 	struct store_rows rows;	/* owned: its verdict and MX rows */
+	int stand_in;		/* 1: a failed result standing in for one that could not be stored */
 };
 
 struct store {
@@ -167,6 +169,9 @@ struct store {
 	int in_tx;			  /* 1 inside store_begin/store_commit */
 	char *path;			  /* owned: the file, NULL in memory */
 	int lock_fd;			  /* store_lock_exclusive's descriptor, or -1 */
+	int last_rc;			  /* SQLite's extended code of the last failed step */
+	int64_t failing_since;		  /* ms: first failed commit of a run of them; 0 */
+	int64_t last_try;		  /* ms: the last commit attempt while failing */
 	char errbuf[256];		  /* last error text */
 };
 
@@ -192,6 +197,8 @@ const char *store_errmsg(struct store *st)
 static int store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		st->last_rc = sqlite3_extended_errcode(st->db);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -534,6 +541,37 @@ int store_counts(struct store *st, int64_t campaign_id, struct store_counts *out
 	return rc == SQLITE_DONE ? 0 : store_fail(st, "counting");
 }
 
+/* Make p a failed result that says why its own result could not be stored (reason, escaped:
+ * SQLite's message may quote what was refused): the state, reason and output object of a
+ * RESULT_FAILED, no verdicts, MX rows or evidence. Nothing in it depends on what the scan saw. */
+static void store_pending_stand_in(struct store_pending *p, const char *why)
+{
+	char *domain = text_escape(p->domain);
+	char *reason = xasprintf("result could not be stored: %s", why);
+	struct result *res = result_new(domain);
+	res->state = RESULT_FAILED;
+	res->invalid_reason = text_escape(reason);
+	free(reason);
+	store_pending_clear(p);
+	memset(&p->rows, 0, sizeof p->rows);
+	p->domain = domain;
+	p->state = result_state_name(RESULT_FAILED);
+	p->reason = xstrdup(res->invalid_reason);
+	for (int c = 0; c < MECSA_CAT_MAX; c++)
+		p->score[c] = -1;
+	json_t *j = result_to_json(res);
+	p->result_json = json_write(j, 1, NULL);
+	json_decref(j);
+	result_free(res);
+	p->evidence_json = NULL;
+	p->stand_in = 1;
+	if (p->result_json == NULL) /* cannot happen: everything in it is escaped */
+		abort();
+}
+
+/* While commits fail, a full batch does not try again at every result: the timer retries. */
+#define STORE_RETRY_MS 1000
+
 void store_put_result(struct store *st, const struct store_job *job, const struct result *res,
 		      const struct evidence *ev, int64_t duration_ms)
 {
@@ -550,17 +588,33 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		p->score[c] = res->score[c];
 	json_t *result = result_to_json(res);
-	p->result_json = json_write(result, 1, NULL);
+	p->result_json = result ? json_write(result, 1, NULL) : NULL;
 	store_rows_from_json(&p->rows, result);
 	json_decref(result);
 	if (ev)
 		p->evidence_json = evidence_json_text(ev, 1, NULL);
-	if (st->n_pending >= st->batch_size) {
+	if (p->result_json == NULL) {
+		/* Text that is not UTF-8 (or a tree too deep): one row that cannot be written never
+		 * holds up its batch. */
+		log_warn("store: the result of queue row %lld cannot be written as JSON; stored as "
+			 "failed",
+			 (long long)p->queue_id);
+		store_pending_stand_in(p, "its output object cannot be written as JSON (text that "
+					  "is not UTF-8, or nested too deep)");
+	}
+	int64_t now = p->scanned_at;
+	if (st->n_pending >= st->batch_size &&
+	    (st->failing_since == 0 || now - st->last_try >= STORE_RETRY_MS)) {
 		store_flush(st);
 	} else if (st->n_pending == 1 && st->timer) {
 		struct timeval tv = {st->batch_ms / 1000, (st->batch_ms % 1000) * 1000};
 		evtimer_add(st->timer, &tv);
 	}
+}
+
+int64_t store_failing_since(const struct store *st)
+{
+	return st->failing_since;
 }
 
 size_t store_unflushed(const struct store *st)
@@ -644,23 +698,89 @@ static int store_write_pending(struct store *st, struct store_pending *p)
 	return store_step_done(st, s, "finishing queue row");
 }
 
+/* Errors that belong to one row (a constraint, a value SQLite refuses), not to the store. */
+static int store_row_fault(int extended_rc)
+{
+	int rc = extended_rc & 0xff;
+	return rc == SQLITE_CONSTRAINT || rc == SQLITE_TOOBIG || rc == SQLITE_MISMATCH ||
+	       rc == SQLITE_RANGE;
+}
+
+/* The row at i of the batch was refused for what it holds: it gets a failed result in its
+ * place; a stand-in refused as well (its queue row is gone, or already has a result) leaves the
+ * batch, logged. */
+static void store_isolate(struct store *st, size_t i)
+{
+	struct store_pending *p = &st->pending[i];
+	if (!p->stand_in) {
+		char *shown = text_escape(p->domain), *why = text_escape(st->errbuf);
+		log_err("store: the result of %s (queue row %lld) cannot be stored (%s); storing a "
+			"failed result for it, the rest of the batch goes on",
+			shown, (long long)p->queue_id, why);
+		free(shown);
+		free(why);
+		store_pending_stand_in(p, st->errbuf);
+		return;
+	}
+	log_err("store: not even a failed result can be stored for queue row %lld (%s); it is "
+		"left out of the batch",
+		(long long)p->queue_id, st->errbuf);
+	store_pending_clear(p);
+	memmove(p, p + 1, (st->n_pending - i - 1) * sizeof *p);
+	st->n_pending--;
+}
+
+static void store_batch_failed(struct store *st, int64_t now)
+{
+	if (st->failing_since == 0)
+		st->failing_since = now;
+	st->last_try = now;
+	/* Nothing else may come to flush it (an idle daemon): retry on the timer. */
+	if (st->timer) {
+		struct timeval tv = {STORE_RETRY_MS / 1000, 0};
+		evtimer_add(st->timer, &tv);
+	}
+}
+
 int store_flush(struct store *st)
 {
 	if (st->timer)
 		evtimer_del(st->timer);
 	if (st->n_pending == 0)
 		return 0;
-	if (store_begin(st) < 0)
-		return -1;
-	for (size_t i = 0; i < st->n_pending; i++) {
-		if (store_write_pending(st, &st->pending[i]) < 0) {
-			store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
-			st->in_tx = 0;
+	int64_t now = store_now_ms();
+	/* Each round either commits or takes one row's result out of it: at most two rounds
+	 * per row. */
+	for (;;) {
+		if (store_begin(st) < 0) {
+			store_batch_failed(st, now);
 			return -1;
 		}
+		size_t i = 0;
+		while (i < st->n_pending && store_write_pending(st, &st->pending[i]) == 0)
+			i++;
+		if (i == st->n_pending) {
+			if (store_commit(st) < 0) {
+				store_batch_failed(st, now);
+				return -1;
+			}
+			break;
+		}
+		int row_fault = store_row_fault(st->last_rc);
+		store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
+		st->in_tx = 0;
+		if (!row_fault) {
+			store_batch_failed(st, now);
+			return -1;
+		}
+		store_isolate(st, i);
+		if (st->n_pending == 0)
+			break;
 	}
-	if (store_commit(st) < 0)
-		return -1;
+	if (st->failing_since)
+		log_warn("store: commits work again (the first failed %lld s ago)",
+			 (long long)((now - st->failing_since) / 1000));
+	st->failing_since = 0;
 	for (size_t i = 0; i < st->n_pending; i++)
 		store_pending_clear(&st->pending[i]);
 	st->n_pending = 0;

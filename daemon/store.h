@@ -117,11 +117,18 @@ int store_recent_results(struct store *st, int64_t campaign_id, int64_t since_ms
 int store_lock_exclusive(struct store *st, char *err, size_t errlen);
 
 /* Batched writer: queue the result (and its evidence, may be NULL) of a claimed job; the row
- * becomes done (or failed, for RESULT_FAILED) in the same transaction as its result. */
+ * becomes done (or failed, for RESULT_FAILED) in the same transaction as its result. One result
+ * that cannot be stored never takes the others down: a result that cannot be written as JSON,
+ * or that the database refuses (a constraint, a value too big), is replaced by a failed result
+ * saying why, and the batch is written again without it (logged). */
 void store_put_result(struct store *st, const struct store_job *job, const struct result *res,
 		      const struct evidence *ev, int64_t duration_ms);
-/* Commit what is queued. 0 on success, -1 on error (the batch is kept for a retry). */
+/* Commit what is queued. 0 on success, -1 on an error of the store itself (busy, disk full,
+ * I/O): the batch is kept, and retried by the batch timer (every second) or the next flush. */
 int store_flush(struct store *st);
+/* When commits started failing (ms since the epoch), 0 while they work: how long the store has
+ * refused the results, for the caller's decision to give up. */
+int64_t store_failing_since(const struct store *st);
 size_t store_unflushed(const struct store *st);
 
 /* Read back results of a campaign in input order; cb gets the stored output object (borrowed).

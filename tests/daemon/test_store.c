@@ -152,6 +152,93 @@ static void test_store_batch_commits_at_size(void **state)
 	store_close(st); /* flushes the last partial batch */
 }
 
+/* One result the database refuses, one that cannot be written as JSON and one whose queue row
+ * does not exist share a batch with good ones: the good ones are committed, the refused and
+ * unwritable ones get a failed result saying why, the orphan is left out. */
+static void test_store_isolates_unstorable(void **state)
+{
+	(void)state;
+	char err[256];
+	char *path = store_tmp_path();
+	struct store *st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	int64_t c = store_campaign_create(st, "iso", NULL);
+	static const char *const names[] = {"a.example", "poison.example", "b.example",
+					    "raw.example", "c.example"};
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_enqueue(st, c, i, names[i], names[i]), 0);
+	assert_int_equal(store_commit(st), 0);
+	/* The injected failure: a trigger refusing one domain's scanned result (SQLITE_CONSTRAINT,
+	 * as a NOT NULL or CHECK violation would be), from a second connection. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TRIGGER poison BEFORE INSERT ON results "
+				      "WHEN NEW.domain = 'poison.example' AND NEW.state <> 'failed' "
+				      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+
+	store_set_batching(st, NULL, 100, 1000);
+	struct store_job jobs[6];
+	assert_int_equal(store_claim(st, c, jobs, 5), 5);
+	jobs[5] = jobs[4];
+	jobs[5].queue_id = 999999; /* no such queue row: not even a failed result fits */
+	for (int i = 0; i < 6; i++) {
+		/* raw.example's result holds bytes that are not UTF-8: no JSON text for it. */
+		const char *name = i == 3 ? "raw\xff\x1b[31m.example" : jobs[i].domain;
+		struct result *res = store_test_result(name, 0);
+		store_put_result(st, &jobs[i], res, NULL, 1);
+		result_free(res);
+	}
+	jobs[5].input = jobs[5].domain = NULL;
+	assert_int_equal(store_flush(st), 0);
+	assert_int_equal(store_unflushed(st), 0);
+	assert_int_equal(store_failing_since(st), 0);
+	struct store_counts n;
+	assert_int_equal(store_counts(st, c, &n), 0);
+	assert_int_equal(n.done, 3);
+	assert_int_equal(n.failed, 2);
+	assert_int_equal(n.running, 0);
+
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT q.input, r.state, r.reason, r.domain, "
+					    "json_extract(r.result_json, '$.state') FROM results r "
+					    "JOIN queue q ON q.id = r.queue_id ORDER BY q.seq",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		const char *st_name = (const char *)sqlite3_column_text(s, 1);
+		const char *reason = (const char *)sqlite3_column_text(s, 2);
+		const char *domain = (const char *)sqlite3_column_text(s, 3);
+		assert_string_equal((const char *)sqlite3_column_text(s, 4), st_name);
+		if (i == 1) {
+			assert_string_equal(st_name, "failed");
+			assert_non_null(strstr(reason, "result could not be stored"));
+			assert_non_null(strstr(reason, "injected failure"));
+		} else if (i == 3) {
+			assert_string_equal(st_name, "failed");
+			assert_non_null(strstr(reason, "cannot be written as JSON"));
+			/* The bytes are shown escaped, never stored raw. */
+			assert_string_equal(domain, "raw\\xff\\x1b[31m.example");
+		} else {
+			assert_string_equal(st_name, "scanned");
+			assert_null(reason);
+			assert_string_equal(domain, names[i]);
+		}
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	for (int i = 0; i < 5; i++)
+		store_job_clear(&jobs[i]);
+	store_close(st);
+	store_tmp_remove(path);
+}
+
 static void test_store_file_reopen_and_rows(void **state)
 {
 	(void)state;
@@ -284,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_lifecycle),
 		cmocka_unit_test(test_store_batch_commits_at_size),
+		cmocka_unit_test(test_store_isolates_unstorable),
 		cmocka_unit_test(test_store_file_reopen_and_rows),
 		cmocka_unit_test(test_store_migrates_v2),
 		cmocka_unit_test(test_store_open_errors),
