@@ -23,6 +23,7 @@
 
 #define CAMPAIGN_CHUNK 10000	     /* submitted rows per transaction: short write locks */
 #define CAMPAIGN_RATE_WINDOW_MS 300000 /* status: the rate is measured over the last 5 minutes */
+#define SUBMIT_CACHE_MB 256	     /* submit: SQLite page cache, at most (grows with the list) */
 
 /* ---- shared with the other commands (cmd.h) ---- */
 
@@ -399,6 +400,10 @@ int cmd_submit(int argc, char **argv)
 	}
 	snapshot = cmd_config_json(&cfg);
 	rc = EXIT_RUNTIME;
+	/* A million lines make indexes of some 100 MB, written in random order: kept in memory
+	 * they are not read back page by page (pages are only allocated as they are used). */
+	if (store_set_cache_mb(st, SUBMIT_CACHE_MB) < 0)
+		goto out;
 	if (store_begin(st) < 0)
 		goto out;
 	/* Creating the campaign and its first rows in one transaction: the daemon never sees it

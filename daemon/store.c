@@ -325,6 +325,19 @@ void store_close(struct store *st)
 	free(st);
 }
 
+int store_set_cache_mb(struct store *st, unsigned mb)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%u", mb * 1024u);
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->errbuf, sizeof st->errbuf, "setting the cache size: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void store_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

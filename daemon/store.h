@@ -33,6 +33,10 @@ void store_close(struct store *st);
 int store_schema_version(struct store *st);
 const char *store_errmsg(struct store *st);
 
+/* SQLite's page cache for this connection, in megabytes (SQLite's default is 2): bulk writers
+ * into big indexes (submit) read far fewer pages back with more. 0, or -1. */
+int store_set_cache_mb(struct store *st, unsigned mb);
+
 /* Batching parameters; with a base, a timer commits a partial batch after batch_ms. */
 void store_set_batching(struct store *st, struct event_base *base, unsigned batch_size,
 			unsigned batch_ms);

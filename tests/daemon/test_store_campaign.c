@@ -236,6 +236,52 @@ static void enqueue_names(struct store *st, int64_t c, const char *const *names,
 	assert_int_equal(store_commit(st), 0);
 }
 
+/* Lines that are not valid names are de-duplicated like names (per campaign, by the line), and
+ * found through an index: without one, a list of many invalid lines took quadratic time to
+ * submit (each line read every invalid row before it). */
+static void test_enqueue_unique_invalid_indexed(void **state)
+{
+	(void)state;
+	char err[256];
+	char *path = tmp_path();
+	struct store *st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	int64_t a = store_campaign_create(st, "a", NULL), b = store_campaign_create(st, "b", NULL);
+	assert_int_equal(store_begin(st), 0);
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 5000; i++) {
+			char line[32];
+			snprintf(line, sizeof line, "bad..%d", i);
+			assert_int_equal(store_enqueue_unique(st, a, i, line, NULL), round == 0);
+		}
+	assert_int_equal(store_enqueue_unique(st, b, 0, "bad..7", NULL), 1);
+	assert_int_equal(store_enqueue_unique(st, a, 9000, "bad..7 ", NULL), 1);
+	assert_int_equal(store_commit(st), 0);
+	struct store_counts n;
+	assert_int_equal(store_counts(st, a, &n), 0);
+	assert_int_equal(n.pending, 5001);
+	store_close(st);
+
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "EXPLAIN QUERY PLAN SELECT 1 FROM queue WHERE "
+					    "campaign_id = ?1 AND domain IS NULL AND input = ?2",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	int indexed = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *plan = (const char *)sqlite3_column_text(s, 3);
+		indexed |= strstr(plan, "INDEX") && strstr(plan, "input=?");
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	assert_true(indexed);
+	unlink(path);
+	free(path);
+}
+
 static void test_claims_and_finish(void **state)
 {
 	(void)state;
@@ -533,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_claims_and_finish), cmocka_unit_test(test_foreach_campaign),
 		cmocka_unit_test(test_cursors),		  cmocka_unit_test(test_rescore_in_place),
 		cmocka_unit_test(test_exclusive_lock),	  cmocka_unit_test(test_claim_shares),
+		cmocka_unit_test(test_enqueue_unique_invalid_indexed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
