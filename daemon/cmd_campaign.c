@@ -14,6 +14,7 @@
 #include "checks/check.h"
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/xalloc.h"
 #include "daemon/cli.h"
 #include "daemon/cmd.h"
@@ -259,7 +260,9 @@ static int64_t campaign_lookup(struct store *st, const char *name, int *rc)
 {
 	int64_t id = store_campaign_find(st, name);
 	if (id < 0) {
-		fprintf(stderr, "mxsurvey: no campaign named '%s'\n", name);
+		fputs("mxsurvey: no campaign named '", stderr);
+		text_fputs(name, stderr);
+		fputs("'\n", stderr);
 		*rc = EXIT_USAGE;
 	}
 	return id;
@@ -295,7 +298,8 @@ static const char submit_usage[] =
 	"daemon picks the new domains up without a restart.\n"
 	"\n"
 	"options:\n"
-	"      --campaign NAME    the campaign (required)\n"
+	"      --campaign NAME    the campaign (required); a new name is up to 128 bytes of\n"
+	"                         printable UTF-8\n"
 	"      --db PATH          the store (default: store.path of the configuration)\n"
 	"  -c, --config FILE      configuration file: store.path and the campaign's snapshot\n"
 	"      --set KEY=VALUE    override a configuration option (recorded in the snapshot)\n"
@@ -390,6 +394,13 @@ int cmd_submit(int argc, char **argv)
 		goto out;
 	}
 	const char *path = argv[a.argi];
+	char why[128];
+	if (store_campaign_name_check(a.campaign, why, sizeof why) < 0) {
+		fputs("mxsurvey: invalid campaign name '", stderr);
+		text_fputs(a.campaign, stderr);
+		fprintf(stderr, "': %s\n", why);
+		goto out;
+	}
 	if ((st = campaign_open(&a, &cfg, 0, &rc)) == NULL)
 		goto out;
 	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -476,6 +487,7 @@ struct status_ctx {
 	int failed;		 /* a store error */
 	int shown;		 /* campaigns printed */
 	int name_width;		 /* text column width */
+	int werr;		 /* errno of the first failed write, 0 */
 };
 
 static void status_eta(double seconds, char *buf, size_t len)
@@ -518,10 +530,12 @@ static int status_one(const struct store_campaign *c, void *arg)
 	int64_t left = n.pending + n.running;
 	double eta = c->state == STORE_CAMPAIGN_ACTIVE && left > 0 && rate > 0 ? left / rate : -1;
 	char t1[32], t2[32], t3[32], etabuf[32];
+	/* The name as stored may predate the checks on names (or come from a merged shard). */
+	char *name = text_escape(c->name);
 	if (x->json) {
 		json_t *o =
 		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:s, s:s, s:s}",
-			      "campaign", c->name, "state", store_campaign_state_name(c->state),
+			      "campaign", name, "state", store_campaign_state_name(c->state),
 			      "total", (json_int_t)total, "pending", (json_int_t)n.pending,
 			      "running", (json_int_t)n.running, "done", (json_int_t)n.done,
 			      "failed", (json_int_t)n.failed, "rate", rate, "eta_s",
@@ -537,12 +551,15 @@ static int status_one(const struct store_campaign *c, void *arg)
 			snprintf(etabuf, sizeof etabuf, "%s",
 				 c->state == STORE_CAMPAIGN_PAUSED && left ? "paused" : "-");
 		printf("%-*s %-9s %9lld %9lld %7lld %9lld %7lld %8.1f %8s  %-20s  %s\n",
-		       x->name_width, c->name, store_campaign_state_name(c->state),
+		       x->name_width, name, store_campaign_state_name(c->state),
 		       (long long)total, (long long)n.pending, (long long)n.running,
 		       (long long)n.done, (long long)n.failed, rate, etabuf,
 		       campaign_time(c->started_at, t1, sizeof t1),
 		       campaign_time(c->finished_at, t2, sizeof t2));
+		if (ferror(stdout) && x->werr == 0)
+			x->werr = errno;
 	}
+	free(name);
 	x->shown++;
 	return 0;
 }
@@ -550,7 +567,9 @@ static int status_one(const struct store_campaign *c, void *arg)
 static int status_width(const struct store_campaign *c, void *arg)
 {
 	struct status_ctx *x = arg;
-	int w = (int)strlen(c->name);
+	char *name = text_escape(c->name);
+	int w = (int)strlen(name);
+	free(name);
 	if ((!x->only || c->id == x->only) && w > x->name_width)
 		x->name_width = w;
 	return 0;
@@ -598,7 +617,9 @@ int cmd_status(int argc, char **argv)
 		fputc('\n', stdout);
 		json_decref(x.rows);
 	}
-	rc = EXIT_OK;
+	if (x.werr)
+		errno = x.werr;
+	rc = output_finish(stdout, NULL) < 0 ? EXIT_RUNTIME : EXIT_OK;
 out:
 	store_close(st);
 	config_clear(&cfg);
@@ -651,18 +672,19 @@ static int campaign_move(int argc, char **argv, const struct campaign_move *m)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	char *name = text_escape(a.campaign);
 	if (moved) {
-		printf("campaign %s %s\n", a.campaign, m->done);
+		printf("campaign %s %s\n", name, m->done);
 		rc = EXIT_OK;
 	} else if (c.state == m->to) {
-		printf("campaign %s was already %s\n", a.campaign,
-		       store_campaign_state_name(m->to));
+		printf("campaign %s was already %s\n", name, store_campaign_state_name(m->to));
 		rc = EXIT_OK;
 	} else {
-		fprintf(stderr, "mxsurvey: campaign %s is %s: cannot %s it\n", a.campaign,
+		fprintf(stderr, "mxsurvey: campaign %s is %s: cannot %s it\n", name,
 			store_campaign_state_name(c.state), m->cmd);
 		rc = EXIT_USAGE;
 	}
+	free(name);
 	store_campaign_clear(&c);
 out:
 	store_close(st);
@@ -705,11 +727,12 @@ static const char export_usage[] =
 	"time, duration, one verdict column per check, the three MECSA scores). CSV cells that\n"
 	"a spreadsheet would take for a formula (starting with = + - @) are prefixed with '.\n";
 
-/* RFC 4180 quoting; a leading formula character is defused (the text comes from the network). */
-static void export_csv_cell(FILE *out, const char *s, int last)
+/* RFC 4180 quoting; a leading formula character is defused (the text comes from the network),
+ * and control characters are escaped (\xHH) as in the text report. */
+static void export_csv_cell(FILE *out, const char *raw, int last)
 {
-	if (s == NULL)
-		s = "";
+	char *held = raw && !text_is_safe(raw) ? text_escape(raw) : NULL;
+	const char *s = held ? held : raw ? raw : "";
 	int defuse = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
 	int quote = defuse || strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ';
 	if (quote)
@@ -724,6 +747,7 @@ static void export_csv_cell(FILE *out, const char *s, int last)
 	if (quote)
 		fputc('"', out);
 	fputs(last ? "\r\n" : ",", out);
+	free(held);
 }
 
 static int export_csv(struct store *st, int64_t cid, FILE *out)
@@ -739,7 +763,7 @@ static int export_csv(struct store *st, int64_t cid, FILE *out)
 	if (c == NULL)
 		return -1;
 	struct store_row row;
-	int r;
+	int r, werr = 0;
 	while ((r = store_cursor_next(c, &row)) > 0) {
 		char when[32], num[32];
 		json_t *res = row.result;
@@ -763,8 +787,15 @@ static int export_csv(struct store *st, int64_t cid, FILE *out)
 				snprintf(num, sizeof num, "%lld", (long long)json_integer_value(s));
 			export_csv_cell(out, num, i == 2);
 		}
+		if (ferror(out)) {
+			werr = errno;
+			r = -1;
+			break;
+		}
 	}
 	store_cursor_free(c);
+	if (werr)
+		errno = werr; /* for output_finish */
 	return r;
 }
 
@@ -805,14 +836,17 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	int r = csv ? export_csv(st, cid, out) : output_campaign(st, cid, of, out);
-	if (fflush(out) != 0 || ferror(out))
+	if (r < 0 && !ferror(out))
+		fprintf(stderr, "mxsurvey: export failed: cannot read the results: %s\n",
+			store_errmsg(st));
+	if (output_finish(out, a.output) < 0)
 		r = -1;
 	rc = r < 0 ? EXIT_RUNTIME : EXIT_OK;
-	if (r < 0)
-		fprintf(stderr, "mxsurvey: export failed: %s\n", store_errmsg(st));
 out:
-	if (out != stdout && fclose(out) != 0 && rc == EXIT_OK)
+	if (out != stdout && fclose(out) != 0 && rc == EXIT_OK) {
+		fprintf(stderr, "mxsurvey: cannot write to %s: %s\n", a.output, strerror(errno));
 		rc = EXIT_RUNTIME;
+	}
 	store_close(st);
 	config_clear(&cfg);
 	cmd_overrides_clear(&a.ov);
@@ -871,31 +905,37 @@ static json_t *diff_changes(json_t *a, json_t *b)
 static void diff_print_value(FILE *out, json_t *v)
 {
 	if (json_is_string(v))
-		fputs(json_string_value(v), out);
+		text_fputs(json_string_value(v), out);
 	else if (json_is_integer(v))
 		fprintf(out, "%lld", (long long)json_integer_value(v));
 	else
 		fputs("-", out);
 }
 
+/* domain: as stored, which need not be UTF-8 in a database of an older version: shown escaped. */
 static void diff_emit(FILE *out, int jsonl, const char *domain, const char *what, json_t *ch)
 {
+	char *shown = text_escape(domain);
 	if (jsonl) {
-		json_t *o = json_pack("{s:s, s:s}", "domain", domain, "change", what);
+		json_t *o = json_pack("{s:s, s:s}", "domain", shown, "change", what);
 		if (ch)
 			json_object_set(o, "changes", ch);
 		json_dumpf(o, out, JSON_COMPACT | JSON_ENSURE_ASCII);
 		fputc('\n', out);
 		json_decref(o);
+		free(shown);
 		return;
 	}
-	fprintf(out, "%s: %s", domain, what);
+	fprintf(out, "%s: %s", shown, what);
+	free(shown);
 	const char *key;
 	json_t *v;
 	int first = 1;
 	json_object_foreach(ch, key, v)
 	{
-		fprintf(out, "%s%s ", first ? " " : ", ", key);
+		fputs(first ? " " : ", ", out);
+		text_fputs(key, out);
+		fputc(' ', out);
 		diff_print_value(out, json_array_get(v, 0));
 		fputs(" -> ", out);
 		diff_print_value(out, json_array_get(v, 1));
@@ -910,7 +950,7 @@ static int diff_walk(struct store *st, int64_t from, int64_t to, int jsonl,
 {
 	struct store_cursor *ca = store_cursor_open(st, from, STORE_ORDER_DOMAIN);
 	struct store_cursor *cb = store_cursor_open(st, to, STORE_ORDER_DOMAIN);
-	int ret = -1;
+	int ret = -1, werr = 0;
 	if (ca == NULL || cb == NULL)
 		goto out;
 	struct store_row ra, rb;
@@ -937,6 +977,10 @@ static int diff_walk(struct store *st, int64_t from, int64_t to, int jsonl,
 			ha = store_cursor_next(ca, &ra);
 			hb = store_cursor_next(cb, &rb);
 		}
+		if (ferror(stdout)) {
+			werr = errno;
+			goto out;
+		}
 		if (ha < 0 || hb < 0)
 			goto out;
 	}
@@ -944,6 +988,8 @@ static int diff_walk(struct store *st, int64_t from, int64_t to, int jsonl,
 out:
 	store_cursor_free(ca);
 	store_cursor_free(cb);
+	if (werr)
+		errno = werr; /* for output_finish */
 	return ret;
 }
 
@@ -976,16 +1022,27 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	struct diff_counts n = {0};
 	if (diff_walk(st, from, to, jsonl, &n) < 0) {
-		fprintf(stderr, "mxsurvey: diff failed: %s\n", store_errmsg(st));
+		if (ferror(stdout))
+			output_finish(stdout, NULL);
+		else
+			fprintf(stderr, "mxsurvey: diff failed: %s\n", store_errmsg(st));
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	if (a.verbosity >= 0)
+	if (output_finish(stdout, NULL) < 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (a.verbosity >= 0) {
+		char *shown_from = text_escape(a.from), *shown_to = text_escape(a.to);
 		fprintf(stderr,
 			"%s -> %s: %lld changed, %lld unchanged, %lld removed, %lld added\n",
-			a.from, a.to, (long long)n.changed, (long long)n.same,
+			shown_from, shown_to, (long long)n.changed, (long long)n.same,
 			(long long)n.only_from, (long long)n.only_to);
-	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
+		free(shown_from);
+		free(shown_to);
+	}
+	rc = EXIT_OK;
 out:
 	store_close(st);
 	config_clear(&cfg);

@@ -10,6 +10,7 @@
 
 #include "common/dname.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/xalloc.h"
 #include "daemon/cli.h"
 #include "daemon/engine.h"
@@ -26,7 +27,10 @@ static const char scan_usage[] =
 	"  -c, --config FILE      configuration file (YAML; see config/mxsurvey.yaml)\n"
 	"      --format FMT       text (default), json or jsonl\n"
 	"      --db PATH          SQLite store (default: in memory for this run)\n"
-	"      --campaign NAME    campaign name in the store (default: scan-<time>-<pid>)\n"
+	"      --campaign NAME    name of the new campaign in the store (default:\n"
+	"                         scan-<time>-<pid>); up to 128 bytes of printable UTF-8. A scan\n"
+	"                         never adds to an existing campaign: a name --db already has is\n"
+	"                         refused (exit 2); add domains to it with `mxsurvey submit`\n"
 	"      --set KEY=VALUE    override any configuration option, e.g. --set dns.mode=stub\n"
 	"      --dns-mode MODE    recursive or stub            (dns.mode)\n"
 	"      --resolver ADDR    stub resolver, repeatable    (dns.upstreams)\n"
@@ -143,7 +147,17 @@ static int scan_parse_args(int argc, char **argv, struct scan_args *a)
 			}
 			break;
 		case OPT_DB: a->db = optarg; break;
-		case OPT_CAMPAIGN: a->campaign = optarg; break;
+		case OPT_CAMPAIGN: {
+			char why[128];
+			if (store_campaign_name_check(optarg, why, sizeof why) < 0) {
+				fputs("mxsurvey: invalid campaign name '", stderr);
+				text_fputs(optarg, stderr);
+				fprintf(stderr, "': %s\n", why);
+				return -1;
+			}
+			a->campaign = optarg;
+			break;
+		}
 		case OPT_SET: {
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL) {
@@ -317,18 +331,26 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 		fprintf(stderr, "mxsurvey: cannot open the store: %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	char name[96];
-	if (a->campaign)
-		snprintf(name, sizeof name, "%s", a->campaign);
-	else
-		snprintf(name, sizeof name, "scan-%lld-%d", (long long)time(NULL), (int)getpid());
+	char *name = a->campaign ? xstrdup(a->campaign)
+				 : xasprintf("scan-%lld-%d", (long long)time(NULL), (int)getpid());
+	if (store_campaign_find(st, name) >= 0) {
+		fprintf(stderr,
+			"mxsurvey: campaign '%s' already exists in %s: a scan always starts a new "
+			"campaign; choose another --campaign, or add the domains to it with `mxsurvey "
+			"submit` (the daemon scans them)\n",
+			name, db);
+		free(name);
+		store_close(st);
+		return EXIT_USAGE;
+	}
 	struct scan_enqueue q = {st, store_campaign_create(st, name, NULL), 0, 0, 0, a->shard, 0};
 	if (q.campaign < 0) {
-		fprintf(stderr, "mxsurvey: cannot create campaign '%s': %s\n", name,
-			store_errmsg(st));
+		fprintf(stderr, "mxsurvey: cannot create the campaign: %s\n", store_errmsg(st));
+		free(name);
 		store_close(st);
 		return EXIT_RUNTIME;
 	}
+	free(name);
 	int rc = 0;
 	if (a->file)
 		rc = scan_enqueue_file(&q, a->file);
@@ -354,7 +376,13 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 	int exit_code = q.invalid ? EXIT_INVALID : EXIT_OK;
 	/* Print before tearing the resolver down: what is committed is printed whatever happens
 	 * in the DNS library's own teardown. */
-	if (rc < 0 || output_campaign(st, q.campaign, a->format, stdout) < 0)
+	if (rc < 0) {
+		exit_code = EXIT_RUNTIME;
+	} else if (output_campaign(st, q.campaign, a->format, stdout) < 0 && !ferror(stdout)) {
+		fprintf(stderr, "mxsurvey: cannot read the results back: %s\n", store_errmsg(st));
+		exit_code = EXIT_RUNTIME;
+	}
+	if (output_finish(stdout, NULL) < 0)
 		exit_code = EXIT_RUNTIME;
 	store_campaign_set_state(st, q.campaign, "done");
 	engine_free(e);

@@ -3,17 +3,30 @@
  * from the parsed object. */
 #include "daemon/output.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "daemon/store.h"
 
 struct output_ctx {
 	enum output_format fmt; /* what to print */
 	FILE *out;		/* borrowed */
 	size_t n;		/* results printed so far */
+	int werr;		/* errno of the first failed write, 0 */
 };
+
+/* 1 when a write to ctx's stream failed; its errno is kept while it is fresh. */
+static int output_failed(struct output_ctx *ctx)
+{
+	if (!ferror(ctx->out))
+		return 0;
+	if (ctx->werr == 0)
+		ctx->werr = errno;
+	return 1;
+}
 
 int output_format_parse(const char *name)
 {
@@ -30,6 +43,13 @@ static const char *output_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
+}
+
+/* Text from the store in the report: what a list or a peer put there (names, reasons quoting
+ * records and replies) is shown with its control characters escaped, never run by a terminal. */
+static void output_put(FILE *out, const char *s)
+{
+	text_fputs(s, out);
 }
 
 static const char *output_mark(const char *status)
@@ -64,20 +84,28 @@ static void output_mx_hosts(FILE *out, json_t *mx)
 	json_t *h;
 	json_array_foreach(json_object_get(json_object_get(mx, "detail"), "hosts"), i, h)
 	{
-		fprintf(out, "      %3lld %s", (long long)json_integer_value(json_object_get(h, "pref")),
-			output_str(h, "name"));
+		fprintf(out, "      %3lld ", (long long)json_integer_value(json_object_get(h, "pref")));
+		output_put(out, output_str(h, "name"));
 		static const char *const fam[2] = {"a", "aaaa"};
 		for (int f = 0; f < 2; f++) {
 			json_t *ans = json_object_get(h, fam[f]);
 			size_t k;
 			json_t *addr;
 			json_array_foreach(json_object_get(ans, "addresses"), k, addr)
-				fprintf(out, " %s", json_string_value(addr));
+			{
+				fputc(' ', out);
+				output_put(out, json_string_value(addr));
+			}
 			if (strcmp(output_str(ans, "status"), "ok") != 0 &&
-			    strcmp(output_str(ans, "status"), "nodata") != 0)
-				fprintf(out, " [%s %s]", f ? "AAAA" : "A", output_str(ans, "status"));
+			    strcmp(output_str(ans, "status"), "nodata") != 0) {
+				fprintf(out, " [%s ", f ? "AAAA" : "A");
+				output_put(out, output_str(ans, "status"));
+				fputc(']', out);
+			}
 		}
-		fprintf(out, " (DNSSEC %s)\n", output_str(json_object_get(h, "a"), "dnssec"));
+		fputs(" (DNSSEC ", out);
+		output_put(out, output_str(json_object_get(h, "a"), "dnssec"));
+		fputs(")\n", out);
 	}
 }
 
@@ -126,25 +154,40 @@ static void output_fix_first(FILE *out, json_t *r)
 			fputs("\n   What to fix first:\n", out);
 		json_t *c = json_object_get(checks, output_fixes[i].check);
 		fprintf(out, "   %d. %s", n, output_fixes[i].advice);
-		if (c && strcmp(output_str(c, "status"), "pass") != 0 && output_str(c, "reason")[0])
-			fprintf(out, " (now: %s)", output_str(c, "reason"));
+		if (c && strcmp(output_str(c, "status"), "pass") != 0 && output_str(c, "reason")[0]) {
+			fputs(" (now: ", out);
+			output_put(out, output_str(c, "reason"));
+			fputc(')', out);
+		}
 		fputc('\n', out);
 	}
 }
 
 static void output_text(FILE *out, json_t *r)
 {
-	fprintf(out, "== %s\n", output_str(r, "domain"));
+	fputs("== ", out);
+	output_put(out, output_str(r, "domain"));
+	fputc('\n', out);
 	if (strcmp(output_str(r, "state"), "scanned") != 0) {
-		fprintf(out, "   %s: %s\n\n", output_str(r, "state"), output_str(r, "reason"));
+		fputs("   ", out);
+		output_put(out, output_str(r, "state"));
+		fputs(": ", out);
+		output_put(out, output_str(r, "reason"));
+		fputs("\n\n", out);
 		return;
 	}
 	const char *name;
 	json_t *c;
 	json_object_foreach(json_object_get(r, "checks"), name, c)
 	{
-		fprintf(out, "   %-12s %-12s %s\n", name, output_mark(output_str(c, "status")),
-			output_str(c, "reason"));
+		fputs("   ", out);
+		if (text_is_safe(name))
+			fprintf(out, "%-12s", name);
+		else
+			output_put(out, name);
+		fprintf(out, " %-12s ", output_mark(output_str(c, "status")));
+		output_put(out, output_str(c, "reason"));
+		fputc('\n', out);
 		if (strcmp(name, "mx") == 0)
 			output_mx_hosts(out, c);
 	}
@@ -152,7 +195,13 @@ static void output_text(FILE *out, json_t *r)
 	json_t *scores = json_object_get(r, "scores");
 	json_object_foreach(scores, name, c)
 	{
-		fprintf(out, "   %-16s ", name);
+		fputs("   ", out);
+		if (text_is_safe(name)) {
+			fprintf(out, "%-16s ", name);
+		} else {
+			output_put(out, name);
+			fputc(' ', out);
+		}
 		output_stars(out, c);
 		json_t *missing = json_object_get(c, "missing");
 		if (json_array_size(missing)) {
@@ -160,7 +209,10 @@ static void output_text(FILE *out, json_t *r)
 			size_t i;
 			json_t *m;
 			json_array_foreach(missing, i, m)
-				fprintf(out, " %s", json_string_value(m));
+			{
+				fputc(' ', out);
+				output_put(out, json_string_value(m));
+			}
 		}
 		fputc('\n', out);
 	}
@@ -183,7 +235,7 @@ static int output_one(json_t *r, void *arg)
 		break;
 	}
 	ctx->n++;
-	return ferror(ctx->out) ? 1 : 0;
+	return output_failed(ctx);
 }
 
 static int output_hex4(const char *s, unsigned *cp)
@@ -230,7 +282,8 @@ static void output_utf8(FILE *out, const char *s, size_t len)
 			continue;
 		}
 		unsigned cp, lo;
-		if (s[i + 1] != 'u' || i + 6 > len || output_hex4(s + i + 2, &cp) < 0 || cp < 0x80) {
+		/* C1 controls (U+0080..U+009F) stay escaped, as C0 ones are: a terminal acts on them. */
+		if (s[i + 1] != 'u' || i + 6 > len || output_hex4(s + i + 2, &cp) < 0 || cp < 0xa0) {
 			i += 2;
 			continue;
 		}
@@ -263,16 +316,18 @@ static int output_one_stored(const char *json, size_t len, void *arg)
 	output_utf8(ctx->out, json, len);
 	fputc('\n', ctx->out);
 	ctx->n++;
-	return ferror(ctx->out) ? 1 : 0;
+	return output_failed(ctx);
 }
 
 int output_campaign(struct store *st, int64_t campaign_id, enum output_format fmt, FILE *out)
 {
-	struct output_ctx ctx = {fmt, out, 0};
+	struct output_ctx ctx = {fmt, out, 0, 0};
 	struct store_counts counts;
 	if (fmt == OUTPUT_JSONL) {
 		int rc = store_foreach_result_text(st, campaign_id, output_one_stored, &ctx);
 		fflush(out);
+		if (output_failed(&ctx))
+			errno = ctx.werr; /* for output_finish */
 		return rc < 0 || ferror(out) ? -1 : 0;
 	}
 	if (store_counts(st, campaign_id, &counts) < 0)
@@ -284,5 +339,21 @@ int output_campaign(struct store *st, int64_t campaign_id, enum output_format fm
 	if (fmt == OUTPUT_JSON)
 		fputs(many ? "\n]\n" : "\n", out);
 	fflush(out);
+	if (output_failed(&ctx))
+		errno = ctx.werr; /* for output_finish */
 	return rc < 0 || ferror(out) ? -1 : 0;
+}
+
+int output_finish(FILE *out, const char *name)
+{
+	/* errno is still that of the write that failed, when the caller checked right after
+	 * it (or output_campaign put it back); else the flush's own. */
+	int e = ferror(out) ? errno : 0;
+	if (fflush(out) != 0 && e == 0)
+		e = errno;
+	if (!ferror(out))
+		return 0;
+	fprintf(stderr, "mxsurvey: cannot write to %s: %s\n", name ? name : "standard output",
+		e ? strerror(e) : "write error");
+	return -1;
 }

@@ -184,7 +184,13 @@ static int64_t store_now_ms(void)
 
 static int store_fail(struct store *st, const char *what)
 {
-	snprintf(st->errbuf, sizeof st->errbuf, "%s: %s", what, sqlite3_errmsg(st->db));
+	/* For I/O errors the system's reason says what to fix (a full disk, a file too large). */
+	int rc = sqlite3_extended_errcode(st->db) & 0xff, e = sqlite3_system_errno(st->db);
+	if ((rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN) && e > 0)
+		snprintf(st->errbuf, sizeof st->errbuf, "%s: %s (%s)", what,
+			 sqlite3_errmsg(st->db), strerror(e));
+	else
+		snprintf(st->errbuf, sizeof st->errbuf, "%s: %s", what, sqlite3_errmsg(st->db));
 	log_err("store: %s", st->errbuf);
 	return -1;
 }
@@ -255,6 +261,14 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	st->lock_fd = -1;
 	int memory = path == NULL || path[0] == '\0';
 	st->path = memory ? NULL : xstrdup(path);
+	/* Results name hosts and hold what they answered: a new database is its owner's only
+	 * (SQLite would create it 0644 less the umask). The -wal and -shm files SQLite creates
+	 * next to it take the database's mode. An existing file keeps its mode. */
+	if (!memory) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	int rc = sqlite3_open_v2(memory ? ":memory:" : path, &st->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -358,6 +372,21 @@ void store_set_batching(struct store *st, struct event_base *base, unsigned batc
 		st->timer = evtimer_new(base, store_on_timer, st);
 }
 
+/* End the open transaction, if SQLite has not already (it rolls back by itself on some errors:
+ * I/O, full disk). The error that led here stays the one reported. */
+static void store_rollback(struct store *st)
+{
+	st->in_tx = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	char keep[sizeof st->errbuf];
+	memcpy(keep, st->errbuf, sizeof keep);
+	int rc = st->last_rc;
+	store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
+	memcpy(st->errbuf, keep, sizeof keep);
+	st->last_rc = rc;
+}
+
 int store_begin(struct store *st)
 {
 	if (store_step_done(st, st->stmt[STMT_BEGIN], "begin") < 0)
@@ -370,14 +399,32 @@ int store_commit(struct store *st)
 {
 	st->in_tx = 0;
 	if (store_step_done(st, st->stmt[STMT_COMMIT], "commit") < 0) {
-		store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
+		store_rollback(st);
 		return -1;
 	}
 	return 0;
 }
 
+int store_campaign_name_check(const char *name, char *why, size_t whylen)
+{
+	return text_check_name(name, STORE_CAMPAIGN_NAME_MAX, why, whylen);
+}
+
 int64_t store_campaign_create(struct store *st, const char *name, const char *config_snapshot)
 {
+	char why[128];
+	if (store_campaign_name_check(name, why, sizeof why) < 0) {
+		char *shown = text_escape(name);
+		snprintf(st->errbuf, sizeof st->errbuf, "invalid campaign name '%.60s': %s", shown,
+			 why);
+		free(shown);
+		return -1;
+	}
+	if (store_campaign_find(st, name) >= 0) {
+		snprintf(st->errbuf, sizeof st->errbuf, "a campaign named '%.100s' already exists",
+			 name);
+		return -1;
+	}
 	sqlite3_stmt *s = st->stmt[STMT_CAMPAIGN_INSERT];
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, store_now_ms());
@@ -517,7 +564,7 @@ int store_claim(struct store *st, int64_t campaign_id, struct store_job *jobs, s
 		goto fail;
 	return (int)n;
 fail:
-	store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
+	store_rollback(st);
 	st->in_tx = 0;
 	for (size_t i = 0; i < n; i++)
 		store_job_clear(&jobs[i]);
@@ -780,7 +827,7 @@ int store_flush(struct store *st)
 			break;
 		}
 		int row_fault = store_row_fault(st->last_rc);
-		store_step_done(st, st->stmt[STMT_ROLLBACK], "rollback");
+		store_rollback(st);
 		st->in_tx = 0;
 		if (!row_fault) {
 			store_batch_failed(st, now);

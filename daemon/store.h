@@ -26,8 +26,9 @@ struct store_counts {
 	int64_t pending, running, done, failed; /* queue rows per state */
 };
 
-/* Open (creating) path, or an in-memory database when path is NULL or "". Applies migrations,
- * sets WAL and foreign keys. NULL with err filled on failure. */
+/* Open (creating) path, or an in-memory database when path is NULL or "". A file it creates is
+ * mode 0600 (less the umask). Applies migrations, sets WAL and foreign keys. NULL with err
+ * filled on failure. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 int store_schema_version(struct store *st);
@@ -41,7 +42,13 @@ int store_set_cache_mb(struct store *st, unsigned mb);
 void store_set_batching(struct store *st, struct event_base *base, unsigned batch_size,
 			unsigned batch_ms);
 
-/* Campaigns. Returns the id, or -1. create fails when the name exists. */
+/* Campaign names: 1 to STORE_CAMPAIGN_NAME_MAX bytes of printable UTF-8 (no control characters,
+ * no leading or trailing space). 0, or -1 with the reason in why. */
+#define STORE_CAMPAIGN_NAME_MAX 128
+int store_campaign_name_check(const char *name, char *why, size_t whylen);
+
+/* Campaigns. Returns the id, or -1. create fails when the name exists or is not a valid name
+ * (store_errmsg says which). */
 int64_t store_campaign_create(struct store *st, const char *name, const char *config_snapshot);
 int64_t store_campaign_find(struct store *st, const char *name);
 int store_campaign_set_state(struct store *st, int64_t campaign_id, const char *state);
