@@ -71,6 +71,9 @@ static void test_store_lifecycle(void **state)
 	int64_t c = store_campaign_create(st, "t", "{}");
 	assert_true(c > 0);
 	assert_int_equal(store_campaign_create(st, "t", "{}"), -1); /* names are unique */
+	assert_non_null(strstr(store_errmsg(st), "a campaign named 't' already exists"));
+	assert_int_equal(store_campaign_create(st, "t\x1b[2J", "{}"), -1); /* and printable */
+	assert_non_null(strstr(store_errmsg(st), "invalid campaign name 't\\x1b[2J'"));
 	assert_int_equal(store_campaign_find(st, "t"), c);
 
 	static const char *const inputs[] = {"b.example", "bad..", "a.example"};
