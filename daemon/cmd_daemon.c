@@ -37,6 +37,8 @@ static const char daemon_usage[] =
 	"  SIGTERM, SIGINT  drain: take no new domains; the ones in flight finish within\n"
 	"                   scan.deadline (+10 s), else they go back to the queue; a second signal\n"
 	"                   stops at once (unfinished domains are re-queued)\n"
+	"  store errors     a result the database refuses is stored as failed (logged); a store\n"
+	"                   refusing every write for store.give_up seconds ends the daemon, exit 3\n"
 	"  SIGHUP           reload CONFIG. scan.max_in_flight, scan.deadline, store.batch_*,\n"
 	"                   scoring.file and log.level apply at once; any other change (limits,\n"
 	"                   exclude list, EHLO name, dns.*, ...) once the scans in flight have\n"
@@ -51,8 +53,9 @@ static const char daemon_usage[] =
 	"  -v, --verbose       more log output (repeatable); -q, --quiet: errors only\n"
 	"      --syslog        log to syslog instead of stderr\n"
 	"\n"
-	"exit status: 0 drained after a signal; 2 usage or configuration error; 3 store, DNS or\n"
-	"             loop failure, or another daemon already uses the database.\n";
+	"exit status: 0 drained after a signal; 2 usage or configuration error; 3 store (for\n"
+	"             store.give_up seconds), DNS or loop failure, or another daemon already uses\n"
+	"             the database.\n";
 
 enum { OPT_DB = 256, OPT_SET, OPT_SYSLOG };
 
