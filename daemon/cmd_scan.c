@@ -377,6 +377,7 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 	/* Print before tearing the resolver down: what is committed is printed whatever happens
 	 * in the DNS library's own teardown. */
 	if (rc < 0) {
+		fprintf(stderr, "mxsurvey: the results could not be stored: %s\n", store_errmsg(st));
 		exit_code = EXIT_RUNTIME;
 	} else if (output_campaign(st, q.campaign, a->format, stdout) < 0 && !ferror(stdout)) {
 		fprintf(stderr, "mxsurvey: cannot read the results back: %s\n", store_errmsg(st));
