@@ -270,8 +270,9 @@ static void output_put_utf8(FILE *out, uint32_t cp)
 }
 
 /* Print stored compact JSON as json_dumpf prints it without JSON_ENSURE_ASCII: the store keeps
- * non-ASCII characters as \uXXXX escapes (a surrogate pair beyond the BMP), output is UTF-8.
- * Every other byte and escape is printed as stored. Backslashes occur only inside strings, and
+ * non-ASCII characters as \uXXXX escapes (a surrogate pair beyond the BMP), output is UTF-8,
+ * except the C1 controls (U+0080..U+009F), kept escaped as jansson keeps C0 ones. Every other
+ * byte and escape is printed as stored. Backslashes occur only inside strings, and
  * each starts one escape, so a left-to-right walk cannot mistake escaped text for an escape. */
 static void output_utf8(FILE *out, const char *s, size_t len)
 {

@@ -1,6 +1,7 @@
 /* test_output.c — printing stored results: JSON lines are the stored text itself, and must be
  * byte for byte what parsing it and dumping it again printed (non-ASCII as UTF-8, order and
- * numbers as stored); the JSON array and the text report still come from the parsed object. */
+ * numbers as stored; C1 controls stay escaped); the JSON array and the text report still come
+ * from the parsed object, the report with control characters escaped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,11 +122,52 @@ static void test_output_json_and_text_still_parse(void **state)
 	store_close(st);
 }
 
+/* What a peer wrote reaches a terminal escaped: ESC, BEL, an 8-bit CSI (U+009B) and a right-to-
+ * left override in a reason are \xHH in the text report; JSON lines keep the controls as \u
+ * escapes (C1 included, which JSON itself would allow raw). */
+static void test_output_controls_escaped(void **state)
+{
+	(void)state;
+	static const char evil[] = "peer said \x1b]0;owned\x07 \xc2\x9b" "2J \xe2\x80\xae" "cba";
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	int64_t c = store_campaign_create(st, "evil", NULL);
+	store_begin(st);
+	assert_int_equal(store_enqueue(st, c, 0, "e.example", "e.example"), 0);
+	store_commit(st);
+	struct store_job job;
+	assert_int_equal(store_claim(st, c, &job, 1), 1);
+	struct result *res = result_new(job.domain);
+	result_set(res, CHECK_MX, json_object(), VERDICT_FAIL, "%s", evil);
+	store_put_result(st, &job, res, NULL, 5);
+	result_free(res);
+	store_job_clear(&job);
+	assert_int_equal(store_flush(st), 0);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_TEXT, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "peer said \\x1b]0;owned\\x07 \\xc2\\x9b2J \\xe2\\x80\\xaecba"));
+	assert_null(strpbrk(buf, "\x1b\x07\x9b"));
+	free(buf);
+
+	f = open_memstream(&buf, &len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_JSONL, f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\\u001B]0;owned\\u0007 \\u009B2J \xe2\x80\xae" "cba"));
+	assert_null(strpbrk(buf, "\x1b\x07\x9b"));
+	free(buf);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_jsonl_is_the_parsed_dump),
 		cmocka_unit_test(test_output_json_and_text_still_parse),
+		cmocka_unit_test(test_output_controls_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
