@@ -124,8 +124,9 @@ void engine_count_plan_runs(struct engine *e, uint64_t n)
 
 /* The store has refused every commit for store.give_up seconds (disk full, I/O errors, a lock
  * held elsewhere): end the run, exit status 3, rather than pile up results it does not take.
- * What is not committed is not lost: its rows are still running, and re-queued at the next
- * start. 1 when the run ends. */
+ * No new scans; those in flight end within their deadline (their memory is theirs to free),
+ * then the loop ends. What is not committed is not lost: its rows are still running, and
+ * re-queued at the next start. 1 once the run is ending. */
 static int engine_check_store(struct engine *e)
 {
 	int64_t since = store_failing_since(e->store);
@@ -137,13 +138,12 @@ static int engine_check_store(struct engine *e)
 	if (now_ms - since < (int64_t)e->cfg->give_up_s * 1000)
 		return 0;
 	log_err("the store has refused every commit for %lld s (store.give_up is %u s), last: %s; "
-		"stopping with %zu result(s) not committed (their domains are scanned again at the "
-		"next start)",
+		"stopping once the %zu scan(s) in flight end; %zu result(s) not committed (their "
+		"domains are scanned again at the next start)",
 		(long long)((now_ms - since) / 1000), e->cfg->give_up_s, store_errmsg(e->store),
-		store_unflushed(e->store));
+		e->stats.in_flight, store_unflushed(e->store));
 	e->store_failed = 1;
-	e->draining = 1;
-	event_base_loopbreak(e->base);
+	engine_drain(e);
 	return 1;
 }
 
@@ -154,8 +154,7 @@ void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invali
 	e->stats.deadline += deadline_hit != 0;
 	e->stats.failed += failed != 0;
 	e->stats.invalid += invalid != 0;
-	if (engine_check_store(e))
-		return;
+	engine_check_store(e);
 	if (!e->draining && !e->source_empty)
 		event_active(e->refill, EV_TIMEOUT, 0);
 	engine_maybe_end(e);
