@@ -21,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/der_cache.h"
 #include "daemon/dns.h"
+#include "daemon/evlog.h"
 #include "daemon/http.h"
 #include "daemon/https_cache.h"
 #include "daemon/probe_cache.h"
@@ -238,6 +239,7 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 		}
 		e->score = e->score_owned;
 	}
+	evlog_init();
 	e->base = event_base_new();
 	if (e->base == NULL) {
 		snprintf(err, errlen, "cannot create the event loop");

@@ -1,0 +1,50 @@
+/* evlog.c — libevent's log callback: its messages into ours, its warnings counted and, in the test
+ * suites (MXS_LIBEVENT_STRICT=1), fatal with a backtrace. Owns nothing. */
+#include "daemon/evlog.h"
+
+#include <event2/event.h>
+#include <execinfo.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static unsigned long evlog_count;
+
+static void evlog_on_message(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		return;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		return;
+	default:
+		break;
+	}
+	evlog_count++;
+	log_err("libevent: %s", msg);
+	const char *strict = getenv("MXS_LIBEVENT_STRICT");
+	if (strict && strcmp(strict, "1") == 0) {
+		/* Not from inside the log code: the frames below name the call that caused it. */
+		void *frames[64];
+		int n = backtrace(frames, 64);
+		static const char head[] = "libevent warning with MXS_LIBEVENT_STRICT=1; backtrace:\n";
+		if (write(STDERR_FILENO, head, sizeof head - 1) < 0)
+			abort();
+		backtrace_symbols_fd(frames, n, STDERR_FILENO);
+		abort();
+	}
+}
+
+void evlog_init(void)
+{
+	event_set_log_callback(evlog_on_message);
+}
+
+unsigned long evlog_warnings(void)
+{
+	return evlog_count;
+}
