@@ -158,12 +158,14 @@ static void dns_loop_check(struct dns_loop *l)
 	for (size_t i = 0; i < l->n_streams;) {
 		struct dns_loop_stream *s = &l->streams[i];
 		struct stat st;
-		if (fstat(s->fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino) {
+		int alive = fstat(s->fd, &st) == 0;
+		if (alive && st.st_dev == s->dev && st.st_ino == s->ino) {
 			i++;
 			continue;
 		}
 		struct event *ev = DNS_LOOP_EVENT(s->gev->ev);
-		if (errno == EBADF && dns_loop_plug(l, s->fd) == 0 && fstat(s->fd, &st) == 0) {
+		if (!alive && errno == EBADF && dns_loop_plug(l, s->fd) == 0 &&
+		    fstat(s->fd, &st) == 0) {
 			s->dev = st.st_dev;
 			s->ino = st.st_ino;
 			event_del(ev);
@@ -200,8 +202,9 @@ static getdns_return_t dns_loop_schedule(getdns_eventloop *loop, int fd, uint64_
 	dns_loop_check(l);
 	int io = (gev->read_cb || gev->write_cb) && fd >= 0;
 	struct stat st;
-	if (io && fstat(fd, &st) < 0 && errno == EBADF && dns_loop_plug(l, fd) == 0)
-		fstat(fd, &st); /* closed by getdns before it scheduled it again */
+	int known = io && fstat(fd, &st) == 0;
+	if (io && !known && errno == EBADF && dns_loop_plug(l, fd) == 0)
+		known = fstat(fd, &st) == 0; /* closed by getdns before it scheduled it again */
 	short what = (gev->read_cb ? EV_READ | EV_PERSIST : 0) |
 		     (gev->write_cb ? EV_WRITE | EV_PERSIST : 0);
 	struct dns_loop_ev *w = xmalloc(sizeof *w + event_get_struct_event_size());
@@ -222,7 +225,7 @@ static getdns_return_t dns_loop_schedule(getdns_eventloop *loop, int fd, uint64_
 	gev->ev = w;
 	int type = 0;
 	socklen_t tl = sizeof type;
-	if (io && S_ISSOCK(st.st_mode) &&
+	if (known && S_ISSOCK(st.st_mode) &&
 	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM) {
 		xgrow((void **)&l->streams, &l->cap_streams, l->n_streams + 1, sizeof *l->streams);
 		l->streams[l->n_streams++] = (struct dns_loop_stream){
