@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
+#include "daemon/evlog.h"
 
 #define DNS_INFLIGHT_BUCKETS 16384 /* hash of questions in flight (a power of two) */
 
@@ -174,8 +175,8 @@ static void dns_loop_check(struct dns_loop *l)
 			continue;
 		}
 		/* Another socket has the number already: nothing safe to do but say it. */
-		log_err("dns: getdns' TCP socket %d was closed under its event and its number "
-			"reused", s->fd);
+		evlog_bug("dns: getdns' TCP socket %d was closed under its event and its number "
+			  "reused", s->fd);
 		l->streams[i] = l->streams[--l->n_streams];
 	}
 }

@@ -4,6 +4,8 @@
 
 #include <event2/event.h>
 #include <execinfo.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,24 @@
 #include "common/log.h"
 
 static unsigned long evlog_count;
+
+static void evlog_counted(const char *what, const char *msg)
+{
+	evlog_count++;
+	log_err("%s: %s", what, msg);
+	const char *strict = getenv("MXS_LIBEVENT_STRICT");
+	if (strict && strcmp(strict, "1") == 0) {
+		/* Not from inside the log code: the frames below name the call that caused it. */
+		void *frames[64];
+		int n = backtrace(frames, 64);
+		static const char head[] = "event loop warning with MXS_LIBEVENT_STRICT=1; "
+					   "backtrace:\n";
+		if (write(STDERR_FILENO, head, sizeof head - 1) < 0)
+			abort();
+		backtrace_symbols_fd(frames, n, STDERR_FILENO);
+		abort();
+	}
+}
 
 static void evlog_on_message(int severity, const char *msg)
 {
@@ -22,21 +42,18 @@ static void evlog_on_message(int severity, const char *msg)
 		log_info("libevent: %s", msg);
 		return;
 	default:
-		break;
+		evlog_counted("libevent", msg);
 	}
-	evlog_count++;
-	log_err("libevent: %s", msg);
-	const char *strict = getenv("MXS_LIBEVENT_STRICT");
-	if (strict && strcmp(strict, "1") == 0) {
-		/* Not from inside the log code: the frames below name the call that caused it. */
-		void *frames[64];
-		int n = backtrace(frames, 64);
-		static const char head[] = "libevent warning with MXS_LIBEVENT_STRICT=1; backtrace:\n";
-		if (write(STDERR_FILENO, head, sizeof head - 1) < 0)
-			abort();
-		backtrace_symbols_fd(frames, n, STDERR_FILENO);
-		abort();
-	}
+}
+
+void evlog_bug(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	evlog_counted("event loop", msg);
 }
 
 void evlog_init(void)

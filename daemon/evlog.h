@@ -8,7 +8,10 @@
 
 /* Install the callback (process-wide; calling it again is harmless). */
 void evlog_init(void);
-/* libevent warnings and errors since the start of the process. */
+/* libevent warnings and errors since the start of the process (and evlog_bug reports). */
 unsigned long evlog_warnings(void);
+/* The same treatment for a misuse of the event loop found by our own code (logged, counted,
+ * fatal with MXS_LIBEVENT_STRICT=1). */
+void evlog_bug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
