@@ -54,6 +54,7 @@ struct dns_query {
 	const char *cancel_why;	     /* static: reason given to dns_cancel */
 	uint16_t type;		     /* the question's type */
 	int attempts;		     /* queries sent for this question */
+	unsigned long plugs;	     /* the loop's plugged count when last sent */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
 	struct dns_request *waiters; /* owned: the lookups to answer */
 	struct dns_query *next;	     /* in the queue */
@@ -754,6 +755,7 @@ static int dns_start(struct dns *d, struct dns_query *q)
 {
 	d->outstanding++;
 	d->started++;
+	q->plugs = dns_loop_plugged(d->loop);
 	getdns_return_t r = getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id,
 					   dns_on_response);
 	if (r != GETDNS_RETURN_GOOD) {
@@ -836,12 +838,21 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	uint32_t rstatus = 0;
 	if (type == GETDNS_CALLBACK_COMPLETE)
 		getdns_dict_get_int(response, "status", &rstatus);
-	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) &&
+	/* A query failed without a reply while the loop plugged a socket (its TCP connection was
+	 * reset, dns_loop_plug) is asked again like a timed-out one. */
+	getdns_list *got = NULL;
+	size_t n_got = 0;
+	int reset = type != GETDNS_CALLBACK_CANCEL && dns_loop_plugged(d->loop) != q->plugs &&
+		    (getdns_dict_get_list(response, "replies_tree", &got) != 0 ||
+		     getdns_list_get_length(got, &n_got) != 0 || n_got == 0);
+	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT ||
+	     reset) &&
 	    q->attempts < DNS_ATTEMPTS &&
 	    getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id, dns_on_response) ==
 		    GETDNS_RETURN_GOOD) {
 		q->attempts++;
 		d->started++;
+		q->plugs = dns_loop_plugged(d->loop);
 		getdns_dict_destroy(response);
 		return;
 	}
