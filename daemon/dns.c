@@ -533,7 +533,7 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 	return same;
 }
 
-static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict *reply)
+void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
 	char other[DNAME_TEXT_MAX + 16]; /* the reply's question, name/type, when not ours */
@@ -575,7 +575,7 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 		free(a->why);
 		a->why = xstrdup("truncated answer (TC) and no complete answer over TCP");
 	}
-	if (d->trust_upstream) {
+	if (trust_upstream) {
 		int bogus = 0;
 		dns_read_ede(a, reply, &bogus);
 		if (bogus)
@@ -726,7 +726,7 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 		getdns_dict_get_int(response, "status", &status);
 		if (getdns_dict_get_list(response, "replies_tree", &replies) == 0 &&
 		    getdns_list_get_dict(replies, 0, &reply) == 0) {
-			dns_fill_from_reply(d, &a, reply);
+			dns_fill_from_reply(&a, reply, d->trust_upstream);
 		} else if (status == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
 			a.status = DNS_STATUS_TIMEOUT;
 		} else if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS ||
