@@ -411,6 +411,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 	getdns_dict_get_int(rr, "ttl", &ttl);
 	if (type != a->qtype || getdns_dict_get_dict(rr, "rdata", &rdata))
 		return;
+	size_t before = a->n_rr; /* an RR without its data adds nothing: leave the others be */
 	switch (type) {
 	case DNS_TYPE_A:
 	case DNS_TYPE_AAAA:
@@ -418,7 +419,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 		break;
 	case DNS_TYPE_MX:
 		dns_add_text_rr(a, DNS_TYPE_MX, rdata, "exchange", ttl);
-		if (a->n_rr && getdns_dict_get_int(rdata, "preference", &u) == 0)
+		if (a->n_rr > before && getdns_dict_get_int(rdata, "preference", &u) == 0)
 			a->rr[a->n_rr - 1].pref = (uint16_t)u;
 		break;
 	case DNS_TYPE_NS:
@@ -433,7 +434,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 	case DNS_TYPE_TXT:
 	case DNS_TYPE_SPF:
 		dns_add_txt_rr(a, rdata, ttl);
-		if (a->n_rr)
+		if (a->n_rr > before)
 			a->rr[a->n_rr - 1].type = (uint16_t)type;
 		break;
 	case DNS_TYPE_TLSA: {
