@@ -199,10 +199,10 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 	if (e->probes == NULL)
 		return -1;
 	struct http_options hopt = {
-	    .ca_file = cfg->ca_file,
-	    .timeout_ms = (long)cfg->http_timeout_s * 1000,
-	    .max_bytes = ENGINE_CRL_MAX_BYTES,
-	    .max_redirects = ENGINE_REVOCATION_REDIRECTS,
+		.ca_file = cfg->ca_file,
+		.timeout_ms = (long)cfg->http_timeout_s * 1000,
+		.max_bytes = ENGINE_CRL_MAX_BYTES,
+		.max_redirects = ENGINE_REVOCATION_REDIRECTS,
 	};
 	size_t cache_bytes = (size_t)cfg->http_cache_mb << 20;
 	e->revocation = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, cache_bytes,
