@@ -392,8 +392,9 @@ static void test_merge_hostile(void **state)
 	    {"PRAGMA user_version = 99", 0, want},
 	    {"PRAGMA user_version = 0", 0, "not an mxsurvey database (schema version 0)"},
 	    {"PRAGMA user_version = -3", 0, "not an mxsurvey database (schema version -3)"},
-	    /* Objects of a later migration under an earlier number. */
-	    {"PRAGMA user_version = 2", 0, "is not defined as in mxsurvey's schema 2"},
+	    /* Objects of a later migration under an earlier number (which one is named first
+	     * depends on the migrations there are: 003's table or 004's index). */
+	    {"PRAGMA user_version = 2", 0, "mxsurvey's schema 2"},
 	};
 	char *out = tmp_path();
 	struct store *st = open_file(out);
