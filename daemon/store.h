@@ -32,6 +32,8 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 int store_schema_version(struct store *st);
 const char *store_errmsg(struct store *st);
+/* The connection (borrowed), for the read-only queries of the reports over the v_* views. */
+struct sqlite3 *store_db(struct store *st);
 
 /* Batching parameters; with a base, a timer commits a partial batch after batch_ms. */
 void store_set_batching(struct store *st, struct event_base *base, unsigned batch_size,
