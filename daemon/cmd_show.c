@@ -72,83 +72,40 @@ static const char *show_rrtype(int t)
 	}
 }
 
-static size_t show_unhex(const char *hex, unsigned char *out, size_t cap)
+/* One stored record: "text" (names, addresses), MX "pref" + "text", TXT "data" (the string's
+ * bytes in hex), TLSA fields + "data", anything else as stored. */
+static void show_rr(FILE *f, json_t *x)
 {
-	size_t n = 0;
-	for (; hex[0] && hex[1] && n < cap; hex += 2) {
-		unsigned v;
-		if (sscanf(hex, "%2x", &v) != 1)
-			break;
-		out[n++] = (unsigned char)v;
+	int type = (int)json_integer_value(json_object_get(x, "type"));
+	const char *text = json_string_value(json_object_get(x, "text"));
+	const char *data = json_string_value(json_object_get(x, "data"));
+	if (type == 15 && text) {
+		fprintf(f, "%lld %s", (long long)json_integer_value(json_object_get(x, "pref")), text);
+	} else if (type == 52 && data) {
+		fprintf(f, "%lld %lld %lld %s", (long long)json_integer_value(json_object_get(x, "usage")),
+			(long long)json_integer_value(json_object_get(x, "selector")),
+			(long long)json_integer_value(json_object_get(x, "mtype")), data);
+	} else if (type == 16 && data) {
+		fputc('"', f);
+		for (const char *h = data; h[0] && h[1]; h += 2) {
+			unsigned v;
+			if (sscanf(h, "%2x", &v) != 1)
+				break;
+			if (v == '"' || v == '\\')
+				fprintf(f, "\\%c", (int)v);
+			else if (v >= 32 && v < 127)
+				fputc((int)v, f);
+			else
+				fprintf(f, "\\%03u", v);
+		}
+		fputc('"', f);
+	} else if (text) {
+		fputs(text, f);
+	} else {
+		char *all = json_dumps(x, JSON_COMPACT);
+		fputs(all ? all : "?", f);
+		free(all);
 	}
-	return n;
-}
-
-/* A wire-format name at b[off] (no compression in stored rdata). */
-static void show_wire_name(FILE *f, const unsigned char *b, size_t n, size_t off)
-{
-	if (off >= n || b[off] == 0) {
-		fputc('.', f);
-		return;
-	}
-	while (off < n && b[off] && off + b[off] < n) {
-		fprintf(f, "%.*s.", b[off], (const char *)b + off + 1);
-		off += (size_t)b[off] + 1;
-	}
-}
-
-static void show_rdata(FILE *f, int type, const char *hex)
-{
-	unsigned char b[4096];
-	size_t n = show_unhex(hex, b, sizeof b);
-	char addr[64];
-	switch (type) {
-	case 1:
-		if (n == 4) {
-			fprintf(f, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-			return;
-		}
-		break;
-	case 28:
-		if (n == 16) {
-			int len = 0;
-			for (int i = 0; i < 16; i += 2)
-				len += snprintf(addr + len, sizeof addr - (size_t)len, "%s%x",
-						i ? ":" : "", (unsigned)(b[i] << 8 | b[i + 1]));
-			fputs(addr, f);
-			return;
-		}
-		break;
-	case 16:
-		for (size_t i = 0; i < n;) {
-			size_t l = b[i++];
-			fputs(i > 1 ? " \"" : "\"", f);
-			for (size_t j = 0; j < l && i < n; j++, i++)
-				fputc(b[i] >= 32 && b[i] < 127 && b[i] != '"' ? b[i] : '?', f);
-			fputc('"', f);
-		}
-		return;
-	case 15:
-		if (n >= 3) {
-			fprintf(f, "%u ", (unsigned)(b[0] << 8 | b[1]));
-			show_wire_name(f, b, n, 2);
-			return;
-		}
-		break;
-	case 2:
-	case 5:
-		show_wire_name(f, b, n, 0);
-		return;
-	case 52:
-		if (n >= 3) {
-			fprintf(f, "%u %u %u ", b[0], b[1], b[2]);
-			for (size_t i = 3; i < n; i++)
-				fprintf(f, "%02x", b[i]);
-			return;
-		}
-		break;
-	}
-	fprintf(f, "\\# %zu %.64s%s", n, hex, strlen(hex) > 64 ? "..." : "");
 }
 
 static void show_dns(FILE *f, json_t *ev)
@@ -173,7 +130,7 @@ static void show_dns(FILE *f, json_t *ev)
 			fprintf(f, "           ttl %-6lld %-5s ",
 				(long long)json_integer_value(json_object_get(x, "ttl")),
 				show_rrtype(rt) ? show_rrtype(rt) : "?");
-			show_rdata(f, rt, show_str(x, "data"));
+			show_rr(f, x);
 			fputc('\n', f);
 		}
 	}

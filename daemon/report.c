@@ -338,7 +338,7 @@ static void report_sql_provider(sqlite3_context *ctx, int argc, sqlite3_value **
 	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 }
 
-static void fig_errors(struct report *r, long long support[REPORT_NPROTO][5])
+static void fig_errors(struct report *r)
 {
 	struct report_table *raw = rq(
 	    r, "errors_raw",
@@ -362,13 +362,13 @@ static void fig_errors(struct report *r, long long support[REPORT_NPROTO][5])
 	for (size_t i = 0; i < raw->nrows; i++) {
 		const char *proto = report_table_get(raw, i, 0);
 		const char *label = strcmp(proto, "mx") == 0 ? "MX" : proto;
-		long long n = report_table_int(raw, i, 2), errs = 0, all = 0;
+		long long n = report_table_int(raw, i, 2), errs = 0, all = r->c->scanned;
+		for (size_t j = 0; j < raw->nrows; j++)
+			if (strcmp(report_table_get(raw, j, 0), proto) == 0)
+				errs += report_table_int(raw, j, 2);
 		for (size_t p = 0; p < REPORT_NPROTO; p++)
-			if (strcmp(proto, report_protocols[p].check) == 0) {
+			if (strcmp(proto, report_protocols[p].check) == 0)
 				label = report_protocols[p].label;
-				errs = support[p][2];
-				all = support[p][0];
-			}
 		char a[32], b[32];
 		const char *kind = report_table_get(raw, i, 1);
 		report_table_addf(t, "%s|%s|%lld|%s|%s", label, kind, n,
@@ -1067,7 +1067,7 @@ int report_write(sqlite3 *db, const struct report_campaign *c,
 	memset(support, 0, sizeof support);
 	fig_overview(&r);
 	fig_support(&r, support);
-	fig_errors(&r, support);
+	fig_errors(&r);
 	fig_distributions(&r);
 	fig_providers(&r);
 	fig_categories(&r);
