@@ -5,6 +5,7 @@
 #include "daemon/report.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "common/provider.h"
 #include "common/reason_kind.h"
 #include "common/xalloc.h"
+#include "checks/score.h"
+#include "daemon/scoring_load.h"
 #include "daemon/cli.h"
 #include "daemon/report_html.h"
 #include "daemon/report_plot.h"
@@ -906,6 +909,31 @@ static void fig_trends(struct report *r)
 
 /* ---- method ---- */
 
+/* The scoring table and mode of the campaign's configuration snapshot, as a sentence. */
+static void report_scoring(const char *config, char *out, size_t len)
+{
+	json_t *j = config ? json_loads(config, 0, NULL) : NULL;
+	const char *file = json_string_value(json_object_get(json_object_get(j, "scoring"), "file"));
+	const char *mode = score_mode_name(score_table_builtin()->mode), *where = "built into mxsurvey";
+	char err[300] = "";
+	struct score_table *t = NULL;
+	if (file && file[0]) {
+		where = file;
+		if (scoring_load(file, &t, err, sizeof err) == 0)
+			mode = score_mode_name(t->mode);
+		else
+			mode = NULL;
+	}
+	snprintf(out, len,
+		 "Scores are MECSA's (0-10 per category, stars = score / 2), stored with each result "
+		 "by the scoring table in force when the domain was scanned (or when the campaign "
+		 "was last re-scored with mxsurvey rescore). The table of the campaign's "
+		 "configuration: %s; its mode: %s%s%s.",
+		 where, mode ? mode : "unknown (", mode ? "" : err, mode ? "" : ")");
+	score_table_free(t);
+	json_decref(j);
+}
+
 static void fig_method(struct report *r)
 {
 	const struct report_campaign *c = r->c;
@@ -933,11 +961,9 @@ static void fig_method(struct report *r)
 	report_csv(r, t);
 	report_table_free(t);
 	fputs("<h3>Scoring</h3>\n", r->html);
-	report_p(r, "Scores are MECSA's (0-10 per category, stars = score / 2) as stored with each "
-		    "result by the scoring table in force when the domain was scanned (or when the "
-		    "campaign was last re-scored with mxsurvey rescore); scoring.file in the "
-		    "configuration below names the table (\"\" = the table built into mxsurvey, "
-		    "config/scoring.yaml, mode fixed).");
+	char scoring[700];
+	report_scoring(c->config, scoring, sizeof scoring);
+	report_p(r, scoring);
 	fputs("<h3>Definitions</h3>\n<dl>\n", r->html);
 	static const char *const defs[][2] = {
 	    {"scanned", "a domain whose scan ended with a result (state scanned); invalid lines "

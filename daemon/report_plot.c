@@ -185,7 +185,8 @@ void report_plot_chart(struct report_plot *p, const struct report_chart *c,
 		fputs("set offsets 0.3, 0.3, 0, 0\nset key outside right top vertical\n", f);
 		break;
 	case REPORT_CHART_HBARS:
-		fprintf(f, "set yrange [-0.6:%zu.4] reverse\nset grid xtics noytics\n"
+		/* Row 0 (the largest) at the top: a descending range. */
+		fprintf(f, "set yrange [%zu.4:-0.6]\nset grid xtics noytics\n"
 			   "set border 1\nset ytics scale 0\nset key off\n"
 			   "set offsets 0, graph 0.12, 0, 0\n",
 			t->nrows - 1);

@@ -25,7 +25,7 @@ static const struct {
 	{"001_initial.sql", 0x9ebf3572f19be1e7ull},
 	{"002_daemon.sql", 0xdc8bf30ef4e04896ull},
 	{"003_verdict_check.sql", 0x60a727f3b1f0ce5eull},
-	{"006_views.sql", 0x3d6d19af7a8b9963ull},
+	{"006_views.sql", 0xf8c84a8047fe4654ull},
 };
 
 static char *views_read(const char *path, size_t *len)
