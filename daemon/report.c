@@ -516,30 +516,35 @@ static void fig_distributions(struct report *r)
 
 #define REPORT_TOP_PROVIDERS 20
 
-static void fig_providers(struct report *r)
+/* The host -> provider cache (schema/006_views.sql), filled for campaign cid's hosts. */
+static int report_fill_providers(struct report *r, int64_t cid)
 {
-	/* The host -> provider cache (schema/006_views.sql), filled for this campaign's hosts. */
 	if (r->failed)
-		return;
+		return -1;
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(r->db,
-			       "INSERT OR IGNORE INTO mx_provider (host, provider) "
-			       "SELECT DISTINCT m.host, mxs_provider(m.host) FROM mx_results m "
-			       "JOIN results x ON x.id = m.result_id WHERE x.campaign_id = ?1 AND "
-			       "NOT EXISTS (SELECT 1 FROM mx_provider p WHERE p.host = m.host)",
-			       -1, &s, NULL) != SQLITE_OK) {
-		snprintf(r->err, r->errlen, "providers: %s", sqlite3_errmsg(r->db));
-		r->failed = 1;
-		return;
+	int st = sqlite3_prepare_v2(r->db,
+				    "INSERT OR IGNORE INTO mx_provider (host, provider) "
+				    "SELECT DISTINCT m.host, mxs_provider(m.host) FROM mx_results m "
+				    "JOIN results x ON x.id = m.result_id WHERE x.campaign_id = ?1 AND "
+				    "NOT EXISTS (SELECT 1 FROM mx_provider p WHERE p.host = m.host)",
+				    -1, &s, NULL);
+	if (st == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, cid);
+		st = sqlite3_step(s);
 	}
-	sqlite3_bind_int64(s, 1, r->c->id);
-	int st = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (st != SQLITE_DONE) {
 		snprintf(r->err, r->errlen, "providers: %s", sqlite3_errmsg(r->db));
 		r->failed = 1;
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+static void fig_providers(struct report *r)
+{
+	if (report_fill_providers(r, r->c->id) < 0)
+		return;
 	struct report_table *top =
 	    rq(r, "providers_top",
 	       "SELECT provider, domains FROM v_providers WHERE campaign_id = ?1 "
@@ -798,9 +803,10 @@ static void fig_trends(struct report *r)
 	}
 	char how[900];
 	snprintf(how, sizeof how,
-		 "The figures of sections 1 and 2 for each campaign (oldest first), computed over "
-		 "the %lld domains scanned in every one of them (v_domain_scores, "
-		 "v_protocol_outcome), so that domains added or removed do not move the lines. "
+		 "The figures of sections 1, 2, 3 and 5 for each campaign (oldest first), computed "
+		 "over the %lld domains scanned in every one of them (v_domain_scores, "
+		 "v_protocol_outcome, v_domain_provider), so that domains added or removed do not "
+		 "move the lines. "
 		 "Added, removed, changed: between consecutive campaigns, over all their results; "
 		 "a domain changed when its state, a verdict or a score differs (the comparison of "
 		 "mxsurvey diff, v_score_changes). Largest changes: the domains whose scores moved "
@@ -874,6 +880,52 @@ static void fig_trends(struct report *r)
 	report_csv(r, tov);
 	report_csv(r, thead);
 	report_csv(r, tsup);
+
+	/* Error kinds and provider concentration per campaign, over the common domains. */
+	struct report_table *terr =
+	    report_table_new("trend_errors", "campaign,protocol,error,domains");
+	struct report_table *tprov = report_table_new(
+	    "trend_providers", "campaign,largest,domains,pct_of_domains");
+	for (size_t i = 0; i < n && !r->failed; i++) {
+		const struct report_campaign *c = trend_campaign(r, i);
+		struct report_table *e = rq(
+		    r, "trend_errors_raw",
+		    "SELECT protocol, mxs_reason_kind(reason), COUNT(*) FROM v_protocol_outcome "
+		    "WHERE campaign_id = ?1 AND outcome = 'with_errors' AND domain IN (SELECT "
+		    "domain FROM temp.report_common) GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+		    "i", (long long)c->id, 0, 0);
+		for (size_t j = 0; e && j < e->nrows; j++)
+			report_table_addf(terr, "%s|%s|%s|%s", c->name, report_table_get(e, j, 0),
+					  report_table_get(e, j, 1), report_table_get(e, j, 2));
+		report_table_free(e);
+		if (report_fill_providers(r, c->id) < 0)
+			break;
+		struct report_table *pv = rq(
+		    r, "trend_providers_raw",
+		    "SELECT COUNT(*) FROM v_domain_provider WHERE campaign_id = ?1 AND provider IS "
+		    "NOT NULL AND domain IN (SELECT domain FROM temp.report_common) GROUP BY provider "
+		    "ORDER BY 1 DESC",
+		    "i", (long long)c->id, 0, 0);
+		long long total = 0, cum = 0;
+		for (size_t j = 0; pv && j < pv->nrows; j++)
+			total += report_table_int(pv, j, 0);
+		static const size_t cuts[] = {1, 5, 10, 20};
+		for (size_t k = 0, j = 0; pv && k < 4; k++) {
+			for (; j < cuts[k] && j < pv->nrows; j++)
+				cum += report_table_int(pv, j, 0);
+			char p[32];
+			report_table_addf(tprov, "%s|%zu|%lld|%s", c->name, cuts[k], cum,
+					  report_pct(cum, total, p, sizeof p));
+		}
+		report_table_free(pv);
+	}
+	fputs("<h3>Deployment errors and providers over the campaigns</h3>\n", r->html);
+	report_html_table(r->html, terr, "Error kinds per campaign (domains)", 30);
+	report_html_table(r->html, tprov, "Share of the domains on the largest providers", 0);
+	report_csv(r, terr);
+	report_csv(r, tprov);
+	report_table_free(terr);
+	report_table_free(tprov);
 
 	const struct report_campaign *prev = trend_campaign(r, n - 2);
 	struct report_table *chg =
