@@ -111,7 +111,8 @@ char *reason_kind(const char *reason, char *out, size_t outlen)
 			}
 		}
 		if (!rk_word_char((unsigned char)*s)) {
-			rk_put(&o, s, 1);
+			/* Control characters (from a peer) become spaces: a kind is one line. */
+			rk_put(&o, (unsigned char)*s < 0x20 || *s == 0x7f ? " " : s, 1);
 			s++;
 			continue;
 		}

@@ -8,7 +8,8 @@
 /* Write the kind of reason into out (NUL-terminated, cut to outlen). Folded: the "N of M
  * tested addresses: HOST [ADDR]: " prefix of the per-address checks; host and domain names
  * (<name>), addresses (<address>), URLs (<url>), quoted text from the peer ("...", '...') and
- * numbers (N; three-digit SMTP reply codes and dotted enhanced codes stay). NULL or "" gives
+ * numbers (N; three-digit SMTP reply codes and dotted enhanced codes stay); control characters
+ * become spaces. NULL or "" gives
  * "(no reason)". Returns out. */
 char *reason_kind(const char *reason, char *out, size_t outlen);
 

@@ -177,18 +177,18 @@ static void overview_headline_rows(struct report_table *t, const char *campaign,
 	long long spoof_measured = ov->cat[1][0] + ov->cat[1][1] + ov->cat[1][2];
 	long long conf_measured = ov->cat[0][0] + ov->cat[0][1] + ov->cat[0][2];
 	snprintf(what, sizeof what, "at least %.1f stars in all three categories", threshold);
-	report_table_addf(t, "%s|%s|%s|%lld|%lld", campaign, what,
+	report_table_addf(t, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld", campaign, what,
 			  report_pct(ov->all_protected, ov->all_measured, p, sizeof p),
 			  ov->all_protected, ov->all_measured);
-	report_table_addf(t, "%s|%s|%s|%lld|%lld", campaign,
+	report_table_addf(t, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld", campaign,
 			  "of those, every standard (the maximum score in all three)",
 			  report_pct(ov->all_standards, ov->all_protected, p, sizeof p),
 			  ov->all_standards, ov->all_protected);
-	report_table_addf(t, "%s|%s|%s|%lld|%lld", campaign,
+	report_table_addf(t, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld", campaign,
 			  "no anti-spoofing standard (0 stars in anti-spoofing)",
 			  report_pct(ov->cat[1][2], spoof_measured, p, sizeof p), ov->cat[1][2],
 			  spoof_measured);
-	report_table_addf(t, "%s|%s|%s|%lld|%lld", campaign,
+	report_table_addf(t, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld", campaign,
 			  "no confidentiality (0 stars in confidentiality)",
 			  report_pct(ov->cat[0][2], conf_measured, p, sizeof p), ov->cat[0][2],
 			  conf_measured);
@@ -233,10 +233,10 @@ static void fig_overview(struct report *r)
 		long long *k = ov.cat[c];
 		long long m = k[0] + k[1] + k[2];
 		char a[32], b[32], d[32];
-		report_table_addf(t, "%s|%lld|%lld|%lld|%lld|%lld|%s|%s|%s", report_categories[c], m,
+		report_table_addf(t, "%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%s\x1f%s\x1f%s", report_categories[c], m,
 				  k[0], k[1], k[2], k[3], report_pct(k[0], m, a, sizeof a),
 				  report_pct(k[1], m, b, sizeof b), report_pct(k[2], m, d, sizeof d));
-		report_table_addf(chart, "%s|%s|%s|%s", report_categories[c], a, b, d);
+		report_table_addf(chart, "%s\x1f%s\x1f%s\x1f%s", report_categories[c], a, b, d);
 	}
 	static const struct report_chart c = {"overview", "Domains protected per category",
 					      REPORT_CHART_STACKED, "% of domains measured", 100};
@@ -308,10 +308,10 @@ static void fig_support(struct report *r, long long support[REPORT_NPROTO][5])
 		report_pct(k[2], k[0], b, sizeof b);
 		report_pct(k[3], k[0], c, sizeof c);
 		report_pct(k[4], k[0], d, sizeof d);
-		report_table_addf(t, "%s|%lld|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
+		report_table_addf(t, "%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%s\x1f%s\x1f%s\x1f%s",
 				  report_protocols[p].label, k[0], k[1], k[2], k[3], k[4], a, b, c,
 				  d);
-		report_table_addf(chart, "%s|%s|%s|%s|%s", report_protocols[p].label, a, b, c, d);
+		report_table_addf(chart, "%s\x1f%s\x1f%s\x1f%s\x1f%s", report_protocols[p].label, a, b, c, d);
 	}
 	static const struct report_chart ch = {"support", "Support per protocol",
 					       REPORT_CHART_STACKED, "% of domains", 100};
@@ -374,7 +374,7 @@ static void fig_errors(struct report *r)
 				label = report_protocols[p].label;
 		char a[32], b[32];
 		const char *kind = report_table_get(raw, i, 1);
-		report_table_addf(t, "%s|%s|%lld|%s|%s", label, kind, n,
+		report_table_addf(t, "%s\x1f%s\x1f%lld\x1f%s\x1f%s", label, kind, n,
 				  report_pct(n, errs, a, sizeof a), report_pct(n, all, b, sizeof b));
 		if (chart->nrows < 15) {
 			char *l = xasprintf("%s: %.60s", label, kind);
@@ -422,8 +422,8 @@ static void dist_simple(struct report *r, const char *name, const char *sql, con
 		else
 			snprintf(lab, sizeof lab, "%s", report_table_get(raw, i, 0));
 		long long n = report_table_int(raw, i, raw->ncols - 1);
-		report_table_addf(t, "%s|%lld|%s", lab, n, report_pct(n, total, p, sizeof p));
-		report_table_addf(chart, "%s|%lld", lab, n);
+		report_table_addf(t, "%s\x1f%lld\x1f%s", lab, n, report_pct(n, total, p, sizeof p));
+		report_table_addf(chart, "%s\x1f%lld", lab, n);
 	}
 	fprintf(r->html, "<h3>");
 	report_html_escape(r->html, title);
@@ -475,9 +475,9 @@ static void fig_distributions(struct report *r)
 		}
 		char lab[16];
 		snprintf(lab, sizeof lab, s == 11 ? "not measured" : "%d", s);
-		report_table_addf(t, "%s|%lld|%lld|%lld", lab, n[0], n[1], n[2]);
+		report_table_addf(t, "%s\x1f%lld\x1f%lld\x1f%lld", lab, n[0], n[1], n[2]);
 		if (s < 11)
-			report_table_addf(chart, "%s|%lld|%lld|%lld", lab, n[0], n[1], n[2]);
+			report_table_addf(chart, "%s\x1f%lld\x1f%lld\x1f%lld", lab, n[0], n[1], n[2]);
 	}
 	fputs("<h3>MECSA scores</h3>\n", r->html);
 	static const struct report_chart ch = {"scores", "Score distribution per category",
@@ -605,7 +605,7 @@ static void fig_providers(struct report *r)
 		const char *prov = report_table_get(top, i, 0);
 		long long n = report_table_int(top, i, 1);
 		char line[1024], p[32];
-		int len = snprintf(line, sizeof line, "%zu|%s|%lld|%s", i + 1, prov, n,
+		int len = snprintf(line, sizeof line, "%zu\x1f%s\x1f%lld\x1f%s", i + 1, prov, n,
 				   report_pct(n, with_mx, p, sizeof p));
 		for (size_t q = 0; q < REPORT_NPROTO; q++) {
 			long long yes = 0, all = 0;
@@ -616,14 +616,14 @@ static void fig_providers(struct report *r)
 					yes = report_table_int(sup, j, 2);
 					all = report_table_int(sup, j, 3);
 				}
-			len += snprintf(line + len, sizeof line - (size_t)len, "|%s",
+			len += snprintf(line + len, sizeof line - (size_t)len, "\x1f%s",
 					report_pct(yes, all, p, sizeof p));
 		}
 		report_table_addf(t, "%s", line);
-		report_table_addf(chart, "%s|%lld", prov, n);
+		report_table_addf(chart, "%s\x1f%lld", prov, n);
 		cum += n;
 		while (ci < 4 && (i + 1 == cuts[ci] || (i + 1 == top->nrows && cuts[ci] > i + 1))) {
-			report_table_addf(conc, "%zu|%lld|%s", cuts[ci], cum,
+			report_table_addf(conc, "%zu\x1f%lld\x1f%s", cuts[ci], cum,
 					  report_pct(cum, with_mx, p, sizeof p));
 			ci++;
 		}
@@ -699,7 +699,7 @@ static void fig_categories(struct report *r)
 	struct report_table *chart = report_table_new(
 	    "categories_chart", "category,confidentiality,anti-spoofing,integrity");
 	for (size_t i = 0; i < t->nrows; i++)
-		report_table_addf(chart, "%s|%s|%s|%s", report_table_get(t, i, 0),
+		report_table_addf(chart, "%s\x1f%s\x1f%s\x1f%s", report_table_get(t, i, 0),
 				  report_table_get(t, i, 2) ? report_table_get(t, i, 2) : "0",
 				  report_table_get(t, i, 3) ? report_table_get(t, i, 3) : "0",
 				  report_table_get(t, i, 4) ? report_table_get(t, i, 4) : "0");
@@ -794,7 +794,7 @@ static void fig_trends(struct report *r)
 		       "ii", (long long)a->id, (long long)b->id, 0);
 		if (x && y) {
 			long long both = report_table_int(x, 0, 0), ch = report_table_int(x, 0, 1);
-			report_table_addf(cmp, "%s|%s|%lld|%lld|%lld|%lld|%lld", a->name, b->name,
+			report_table_addf(cmp, "%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld", a->name, b->name,
 					  both, report_table_int(y, 0, 0),
 					  report_table_int(y, 0, 1), ch, both - ch);
 		}
@@ -846,12 +846,12 @@ static void fig_trends(struct report *r)
 			long long *v = ov.cat[k], m = v[0] + v[1] + v[2];
 			char a[32], b[32];
 			report_pct(v[0], m, pc[k], sizeof pc[k]);
-			report_table_addf(tov, "%s|%s|%lld|%lld|%lld|%lld|%lld|%s|%s|%s", c->name,
+			report_table_addf(tov, "%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%s\x1f%s\x1f%s", c->name,
 					  report_categories[k], m, v[0], v[1], v[2], v[3], pc[k],
 					  report_pct(v[1], m, a, sizeof a),
 					  report_pct(v[2], m, b, sizeof b));
 		}
-		report_table_addf(cov, "%s|%s|%s|%s", c->name, pc[0], pc[1], pc[2]);
+		report_table_addf(cov, "%s\x1f%s\x1f%s\x1f%s", c->name, pc[0], pc[1], pc[2]);
 		overview_headline_rows(thead, c->name, &ov, r->o->threshold);
 		char line[1024];
 		int len = snprintf(line, sizeof line, "%s", c->name);
@@ -859,10 +859,10 @@ static void fig_trends(struct report *r)
 			char q[4][32];
 			for (int k = 0; k < 4; k++)
 				report_pct(sup[p][k + 1], sup[p][0], q[k], sizeof q[k]);
-			report_table_addf(tsup, "%s|%s|%lld|%lld|%lld|%lld|%lld|%s|%s|%s|%s",
+			report_table_addf(tsup, "%s\x1f%s\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%lld\x1f%s\x1f%s\x1f%s\x1f%s",
 					  c->name, report_protocols[p].label, sup[p][0], sup[p][1],
 					  sup[p][2], sup[p][3], sup[p][4], q[0], q[1], q[2], q[3]);
-			len += snprintf(line + len, sizeof line - (size_t)len, "|%s", q[0]);
+			len += snprintf(line + len, sizeof line - (size_t)len, "\x1f%s", q[0]);
 		}
 		report_table_addf(csup, "%s", line);
 	}
@@ -895,7 +895,7 @@ static void fig_trends(struct report *r)
 		    "domain FROM temp.report_common) GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
 		    "i", (long long)c->id, 0, 0);
 		for (size_t j = 0; e && j < e->nrows; j++)
-			report_table_addf(terr, "%s|%s|%s|%s", c->name, report_table_get(e, j, 0),
+			report_table_addf(terr, "%s\x1f%s\x1f%s\x1f%s", c->name, report_table_get(e, j, 0),
 					  report_table_get(e, j, 1), report_table_get(e, j, 2));
 		report_table_free(e);
 		if (report_fill_providers(r, c->id) < 0)
@@ -914,7 +914,7 @@ static void fig_trends(struct report *r)
 			for (; j < cuts[k] && j < pv->nrows; j++)
 				cum += report_table_int(pv, j, 0);
 			char p[32];
-			report_table_addf(tprov, "%s|%zu|%lld|%s", c->name, cuts[k], cum,
+			report_table_addf(tprov, "%s\x1f%zu\x1f%lld\x1f%s", c->name, cuts[k], cum,
 					  report_pct(cum, total, p, sizeof p));
 		}
 		report_table_free(pv);
@@ -992,23 +992,23 @@ static void fig_method(struct report *r)
 	report_html_section(r->html, "method", "8. Method", NULL);
 	char t1[40], t2[40];
 	struct report_table *t = report_table_new("method", "item,value");
-	report_table_addf(t, "campaign|%s", c->name);
-	report_table_addf(t, "state|%s", c->state);
-	report_table_addf(t, "started|%s", report_time(c->started_at, t1, sizeof t1));
-	report_table_addf(t, "finished|%s", report_time(c->finished_at, t2, sizeof t2));
-	report_table_addf(t, "mxsurvey version|%s", MXSURVEY_VERSION);
-	report_table_addf(t, "threshold (stars)|%.1f", r->o->threshold);
-	report_table_addf(t, "domains submitted|%lld", c->submitted);
-	report_table_addf(t, "results|%lld", c->results);
-	report_table_addf(t, "scanned|%lld", c->scanned);
-	report_table_addf(t, "invalid (not domain names)|%lld", c->invalid);
-	report_table_addf(t, "failed|%lld", c->failed);
-	report_table_addf(t, "not measured (a score withheld)|%lld", c->not_measured);
-	report_table_addf(t, "with a verdict not determined (DNS error, not testable)|%lld",
+	report_table_addf(t, "campaign\x1f%s", c->name);
+	report_table_addf(t, "state\x1f%s", c->state);
+	report_table_addf(t, "started\x1f%s", report_time(c->started_at, t1, sizeof t1));
+	report_table_addf(t, "finished\x1f%s", report_time(c->finished_at, t2, sizeof t2));
+	report_table_addf(t, "mxsurvey version\x1f%s", MXSURVEY_VERSION);
+	report_table_addf(t, "threshold (stars)\x1f%.1f", r->o->threshold);
+	report_table_addf(t, "domains submitted\x1f%lld", c->submitted);
+	report_table_addf(t, "results\x1f%lld", c->results);
+	report_table_addf(t, "scanned\x1f%lld", c->scanned);
+	report_table_addf(t, "invalid (not domain names)\x1f%lld", c->invalid);
+	report_table_addf(t, "failed\x1f%lld", c->failed);
+	report_table_addf(t, "not measured (a score withheld)\x1f%lld", c->not_measured);
+	report_table_addf(t, "with a verdict not determined (DNS error, not testable)\x1f%lld",
 			  c->undetermined);
-	report_table_addf(t, "not scanned yet (pending, running)|%lld", c->pending + c->running);
+	report_table_addf(t, "not scanned yet (pending, running)\x1f%lld", c->pending + c->running);
 	for (size_t i = 0; i < r->n_older; i++)
-		report_table_addf(t, "compared with|%s", r->older[i].name);
+		report_table_addf(t, "compared with\x1f%s", r->older[i].name);
 	report_html_table(r->html, t, "The campaign", 0);
 	report_csv(r, t);
 	report_table_free(t);

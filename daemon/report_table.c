@@ -68,7 +68,7 @@ void report_table_addf(struct report_table *t, const char *fmt, ...)
 	char **row = report_table_row(t);
 	char *p = all;
 	for (size_t i = 0; i < t->ncols; i++) {
-		char *bar = p ? strchr(p, '|') : NULL;
+		char *bar = p ? strchr(p, REPORT_TABLE_SEP) : NULL;
 		if (bar)
 			*bar = '\0';
 		row[i] = xstrdup(p ? p : "");

@@ -23,7 +23,9 @@ struct report_table *report_table_new(const char *name, const char *cols);
 void report_table_free(struct report_table *t);
 /* Append a row of ncols cells (copied; NULL allowed). */
 void report_table_add(struct report_table *t, const char *const *cells);
-/* Append a row from printf-like pieces: fmt is ncols conversions separated by '|'. */
+/* Append a row from printf-like pieces: fmt is ncols conversions separated by REPORT_TABLE_SEP
+ * (the ASCII unit separator, which no cell holds: error kinds drop control characters). */
+#define REPORT_TABLE_SEP '\x1f'
 void report_table_addf(struct report_table *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 const char *report_table_get(const struct report_table *t, size_t row, size_t col);

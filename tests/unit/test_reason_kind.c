@@ -49,6 +49,7 @@ static const struct kind_case cases[] = {
 	{"not an SMTP reply line: \"garbage ?( not smtp\"", "not an SMTP reply line: \"...\""},
 	{"1 addresses do not match: mx.d.mxs [127.0.2.1]: no matching DANE TLSA records",
 	 "no matching DANE TLSA records"},
+	{"greeting 554:\x1f\tno\rservice", "greeting 554:  no service"},
 	{"", "(no reason)"},
 	{NULL, "(no reason)"},
 };
