@@ -20,6 +20,8 @@ static const char usage[] =
 	"  diff --from A --to B          domains whose verdicts or scores changed\n"
 	"  merge OUT.db IN.db...         combine the databases of sharded runs\n"
 	"  rescore [--scoring FILE]      judge and score stored evidence again, offline\n"
+	"  report --campaign NAME --out DIR   the survey report (HTML, SVG/PDF figures, CSV)\n"
+	"  show DOMAIN --campaign NAME   one domain's verdicts, scores and raw evidence\n"
 	"\n"
 	"  mxsurvey COMMAND --help   options of a command\n"
 	"  mxsurvey --version\n";
@@ -34,6 +36,7 @@ static const struct main_command main_commands[] = {
 	{"status", cmd_status},	    {"pause", cmd_pause},   {"resume", cmd_resume},
 	{"cancel", cmd_cancel},	    {"export", cmd_export}, {"diff", cmd_diff},
 	{"merge", cmd_merge},	    {"rescore", cmd_rescore},
+	{"report", cmd_report},	    {"show", cmd_show},
 };
 
 int main(int argc, char **argv)

@@ -201,6 +201,11 @@ const char *store_errmsg(struct store *st)
 	return st->errbuf;
 }
 
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
+}
+
 static int store_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);

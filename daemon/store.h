@@ -33,6 +33,8 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 int store_schema_version(struct store *st);
 const char *store_errmsg(struct store *st);
+/* The connection (borrowed), for the read-only queries of the reports over the v_* views. */
+struct sqlite3 *store_db(struct store *st);
 
 /* SQLite's page cache for this connection, in megabytes (SQLite's default is 2): bulk writers
  * into big indexes (submit) read far fewer pages back with more. 0, or -1. */
