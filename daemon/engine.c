@@ -197,6 +197,8 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.rate_per_address = cfg->smtp_rate_per_address,
 		.connect_rate = cfg->connect_rate,
 		.ttl_s = cfg->probe_cache_ttl_s,
+		/* Gone before the domain's retry is due, so the retry probes again. */
+		.transient_ttl_ms = cfg->retry_attempts ? cfg->retry_after_s * 500 : 0,
 		.max_done_bytes = (size_t)cfg->probe_cache_mb << 20,
 		.max_attempts = cfg->smtp_attempts,
 		.retry_ms = cfg->smtp_retry_s * 1000,
