@@ -186,6 +186,14 @@ static void output_text(FILE *out, json_t *r)
 	{
 		fprintf(out, "   %-16s ", name);
 		output_stars(out, c);
+		json_t *nm = json_object_get(c, "not_measured");
+		if (json_array_size(nm)) {
+			fputs("  not measured:", out);
+			size_t i;
+			json_t *m;
+			json_array_foreach(nm, i, m)
+				fprintf(out, " %s", json_string_value(m));
+		}
 		json_t *missing = json_object_get(c, "missing");
 		if (json_array_size(missing)) {
 			fputs("  missing:", out);
@@ -194,8 +202,6 @@ static void output_text(FILE *out, json_t *r)
 			json_array_foreach(missing, i, m)
 				fprintf(out, " %s", json_string_value(m));
 		}
-		if (!json_is_integer(json_object_get(c, "score")))
-			fputs("  not measured", out);
 		fputc('\n', out);
 	}
 	output_fix_first(out, r);
