@@ -79,7 +79,8 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxco
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-# `make test`: unit tests, the SPF conformance suite, the fuzz corpus regression and smoke run,
+# `make test`: unit tests, the SPF conformance suites (golang-blitiri-go-spf-dev), the fuzz corpus
+# regression and smoke run,
 # then integration tests against the offline test world (skipped with a notice where network
 # namespaces are not available).
 test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
@@ -91,8 +92,10 @@ test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_con
 unit: $(UNIT_BIN)
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --unit
 
+SPF_SUITES ?= /usr/share/gocode/src/blitiri.com.ar/go/spf/testdata
 conformance: $(CONF_BIN)
-	$(CONF_BIN) ../shared/conformance/spf/rfc7208-tests.yml
+	tests/conformance/selftest $(CONF_BIN)
+	$(CONF_BIN) -x tests/conformance/spf-expected-differences.txt $(SPF_SUITES)/*.yml
 
 integration: $(PROGRAM)
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --integration

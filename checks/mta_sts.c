@@ -642,6 +642,11 @@ static void mta_sts_evaluate_policy(const struct evidence *ev, struct result *re
 			json_object_set_new(d, "policy_error", json_string(err));
 	}
 
+	/* The policy as RFC 8461 §3.3 accepts it: what fixed-mode scoring counts (checks/score.c). */
+	json_object_set_new(d, "policy_accepted",
+			    json_boolean(f->ok && f->status == 200 &&
+					 mta_sts_ctype_ok(f->content_type) && !f->truncated &&
+					 f->body && parsed == 0 && pol.mode != MTA_STS_MODE_NONE));
 	/* MX matching counts for MECSA whenever a valid policy is in force (mecsa-st only logs the
 	 * content type); the verdict below is the RFC's. */
 	char unmatched[200];

@@ -37,6 +37,8 @@ struct result *result_new(const char *domain)
 	res->domain = xstrdup(domain);
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		res->score[c] = -1;
+	res->mecsa_rows = -1;
+	res->mecsa_tls_rows = -1;
 	return res;
 }
 
@@ -46,8 +48,10 @@ void result_free(struct result *res)
 		return;
 	for (int i = 0; i < CHECK_MAX; i++)
 		json_decref(res->checks[i].detail);
-	for (int c = 0; c < MECSA_CAT_MAX; c++)
+	for (int c = 0; c < MECSA_CAT_MAX; c++) {
 		json_decref(res->missing[c]);
+		free(res->withheld_reason[c]);
+	}
 	free(res->domain);
 	free(res->invalid_reason);
 	free(res);

@@ -62,8 +62,21 @@ struct result {
 	double percent[MECSA_PROTO_MAX];     /* raw percentages (0-100), judged by score_apply()
 						against the table's threshold; evaluators fill every
 						protocol but the two policies */
-	int score[MECSA_CAT_MAX];	     /* 0-10, -1 when not scored */
-	json_t *missing[MECSA_CAT_MAX];	     /* owned: protocols missing for a top score (array) */
+	int score[MECSA_CAT_MAX];	     /* 0-10, -1 when not scored or withheld */
+	json_t *missing[MECSA_CAT_MAX];	     /* owned: protocols missing for a top score (array),
+						those whose support was determined only */
+	/* Set by score_apply(): what could not be measured (see checks/score.h). */
+	unsigned not_measured[MECSA_CAT_MAX]; /* per category: SCORE_BIT() of its protocols whose
+						support could not be determined (their check:
+						dns_error or not_testable) */
+	bool withheld[MECSA_CAT_MAX];	     /* the category's score depends on a protocol of
+						not_measured (withheld in fixed mode: score -1) */
+	char *withheld_reason[MECSA_CAT_MAX]; /* owned: what could not be measured, when withheld */
+	int indeterminate;		     /* checks whose undetermined verdict blocks a score */
+	/* Set by the starttls evaluator: MECSA's denominators, -1 when not known. */
+	int mecsa_rows;			     /* addresses where STARTTLS support was determined */
+	int mecsa_tls_rows;		     /* of them, with a TLS 1.2+ session (x509's rows) */
+	int attempts;			     /* scans this result is the last of; 0 when unknown */
 };
 
 struct result *result_new(const char *domain);

@@ -265,6 +265,27 @@ static unsigned score_dependencies(unsigned set)
 	return set;
 }
 
+/* The check whose verdict says whether protocol p could be measured. */
+static const enum check_id score_proto_check[MECSA_PROTO_MAX] = {
+	[MECSA_STARTTLS] = CHECK_STARTTLS, [MECSA_X509] = CHECK_X509,
+	[MECSA_SPF] = CHECK_SPF,	   [MECSA_SPF_POLICY] = CHECK_SPF,
+	[MECSA_DKIM] = CHECK_DKIM,	   [MECSA_DMARC] = CHECK_DMARC,
+	[MECSA_DMARC_POLICY] = CHECK_DMARC, [MECSA_DANE] = CHECK_DANE,
+	[MECSA_DNSSEC] = CHECK_DNSSEC,	   [MECSA_MTA_STS] = CHECK_MTASTS,
+};
+
+/* In fixed mode a policy the MTA-STS check refused (wrong Content-Type, a redirect, a fetch or
+ * certificate failure, bad syntax, mode none) is no MTA-STS support, whatever its MX patterns
+ * match; mecsa-st only logs the Content-Type and follows redirects. A result the MTA-STS check
+ * did not judge (hand-built ones) keeps its percentage. */
+static bool score_mta_sts_accepted(const struct score_table *t, const struct result *res)
+{
+	const struct check_result *cr = &res->checks[CHECK_MTASTS];
+	if (t->mode != SCORE_MODE_FIXED || cr->verdict.status == VERDICT_NONE)
+		return true;
+	return json_is_true(json_object_get(cr->detail, "policy_accepted"));
+}
+
 /* Every protocol res supports, before dependencies: percentages against the table's threshold,
  * the two policies as flags (they have no percentage). */
 static unsigned score_raw_set(const struct score_table *t, const struct result *res)
@@ -276,7 +297,22 @@ static unsigned score_raw_set(const struct score_table *t, const struct result *
 			on = res->supported[p];
 		else
 			on = score_table_supported(t, res->percent[p]);
+		if (p == MECSA_MTA_STS && on)
+			on = score_mta_sts_accepted(t, res);
 		if (on)
+			set |= SCORE_BIT(p);
+	}
+	return set;
+}
+
+unsigned score_unmeasured_set(const struct result *res)
+{
+	unsigned set = 0;
+	for (int p = 0; p < MECSA_PROTO_MAX; p++) {
+		enum verdict_status s = res->checks[score_proto_check[p]].verdict.status;
+		/* A lookup that failed or a check that could not test (no MX host reachable, a
+		 * fetch that timed out) says nothing about support. */
+		if (s == VERDICT_DNS_ERROR || s == VERDICT_NOT_TESTABLE)
 			set |= SCORE_BIT(p);
 	}
 	return set;
@@ -362,17 +398,61 @@ int score_lookup(const struct score_table *t, enum mecsa_category c, unsigned se
 	return score_fixed_lookup(cat, set);
 }
 
-static json_t *score_missing(const struct score_category *cat, unsigned set)
+/* The category's protocols in neither set nor unknown: what is missing for a top score, among
+ * what was measured. */
+static json_t *score_missing(const struct score_category *cat, unsigned set, unsigned unknown)
 {
 	json_t *arr = json_array();
 	if (arr == NULL)
 		abort();
 	for (size_t i = 0; i < cat->nprotocols; i++) {
 		enum mecsa_proto p = (enum mecsa_proto)cat->protocols[i];
-		if (!(set & SCORE_BIT(p)))
+		if (!((set | unknown) & SCORE_BIT(p)))
 			json_array_append_new(arr, json_string(mecsa_proto_name(p)));
 	}
 	return arr;
+}
+
+void score_bounds(const struct score_table *t, enum mecsa_category c, unsigned known,
+		  unsigned unknown, int *lo, int *hi)
+{
+	unsigned mask = score_category_mask(&t->cat[c]);
+	unknown &= mask;
+	known &= mask & ~unknown;
+	*lo = SCORE_MAX + 1;
+	*hi = SCORE_MIN - 1;
+	/* Every way the unknown protocols could have come out (at most 2^10 subsets). */
+	for (unsigned sub = unknown;; sub = (sub - 1) & unknown) {
+		int v = score_lookup(t, c, score_dependencies(known | sub));
+		*lo = v < *lo ? v : *lo;
+		*hi = v > *hi ? v : *hi;
+		if (sub == 0)
+			break;
+	}
+}
+
+/* "could not be measured: starttls (not_testable: ...), dnssec (dns_error: ...)": each check
+ * behind the unknown protocols of the category once. Returns an owned string. */
+static char *score_withheld_reason(const struct score_category *cat, const struct result *res,
+				   unsigned unknown)
+{
+	char buf[1024];
+	size_t used = (size_t)snprintf(buf, sizeof buf, "could not be measured:");
+	unsigned done = 0; /* check ids already named */
+	for (size_t i = 0; i < cat->nprotocols && used < sizeof buf; i++) {
+		enum mecsa_proto p = (enum mecsa_proto)cat->protocols[i];
+		enum check_id id = score_proto_check[p];
+		if (!(unknown & SCORE_BIT(p)) || (done & (1u << id)))
+			continue;
+		done |= 1u << id;
+		const struct verdict *v = &res->checks[id].verdict;
+		int k = snprintf(buf + used, sizeof buf - used, "%s %s (%s%s%.160s)",
+				 done == (1u << id) ? "" : ";", mecsa_proto_name(p),
+				 verdict_status_name(v->status), v->reason[0] ? ": " : "",
+				 v->reason);
+		used = k < 0 ? sizeof buf : used + (size_t)k;
+	}
+	return xstrdup(buf);
 }
 
 void score_apply(const struct score_table *t, struct result *res)
@@ -381,16 +461,43 @@ void score_apply(const struct score_table *t, struct result *res)
 		json_decref(res->missing[c]);
 		res->missing[c] = NULL;
 		res->score[c] = SCORE_UNSCORED;
+		res->withheld[c] = false;
+		res->not_measured[c] = 0;
+		free(res->withheld_reason[c]);
+		res->withheld_reason[c] = NULL;
 	}
+	res->indeterminate = 0;
 	if (res->state != RESULT_SCANNED)
 		return;
+	unsigned raw = score_raw_set(t, res);
+	/* Support shown is support measured, even when the check could not finish. */
+	unsigned unknown = score_unmeasured_set(res) & ~raw;
+	unsigned blocking = 0; /* check ids whose verdict keeps some score from being known */
 	for (int c = 0; c < MECSA_CAT_MAX; c++) {
+		const struct score_category *cat = &t->cat[c];
+		unsigned u = unknown & score_category_mask(cat);
 		unsigned set = score_category_set(t, (enum mecsa_category)c, res);
-		res->score[c] = score_lookup(t, (enum mecsa_category)c, set);
-		res->missing[c] = score_missing(&t->cat[c], set);
+		int lo, hi;
+		score_bounds(t, (enum mecsa_category)c, raw, u, &lo, &hi);
+		/* The score stands when no outcome of the unknown verdicts could change it (no
+		 * STARTTLS measured means no confidentiality score, a DNSSEC SERVFAIL beside a
+		 * measured "no STARTTLS" does not). */
+		res->withheld[c] = lo != hi;
+		res->not_measured[c] = u;
+		res->missing[c] = score_missing(cat, set, u);
+		if (res->withheld[c]) {
+			res->withheld_reason[c] = score_withheld_reason(cat, res, u);
+			for (int p = 0; p < MECSA_PROTO_MAX; p++)
+				if (u & SCORE_BIT(p))
+					blocking |= 1u << score_proto_check[p];
+		}
+		/* mecsa-st mode keeps mecsa-st's answer: what was not measured counts as absent. */
+		if (!res->withheld[c] || t->mode == SCORE_MODE_MECSA_ST)
+			res->score[c] = score_lookup(t, (enum mecsa_category)c, set);
 	}
+	res->indeterminate = __builtin_popcount(blocking);
 	/* Stored flags must agree with the scores, also when the table's threshold is not 80. */
-	unsigned all = score_dependencies(score_raw_set(t, res));
+	unsigned all = score_dependencies(raw);
 	for (int p = 0; p < MECSA_PROTO_MAX; p++)
 		res->supported[p] = (all & SCORE_BIT(p)) != 0;
 }

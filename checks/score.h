@@ -90,10 +90,25 @@ int score_lookup(const struct score_table *t, enum mecsa_category c, unsigned se
 /* mecsa-st's flattened map: the score stored under key, 0 when no category lists it. */
 int score_mecsa_st_lookup(const struct score_table *t, const char *key);
 
+/* Protocols whose check could not determine support: its verdict is dns_error (a timeout, a
+ * SERVFAIL, a bogus answer) or not_testable (no MX host testable: null MX, no MX address, every
+ * MX refused, timed out or answered 4xx or garbage; a fetch that timed out...). */
+unsigned score_unmeasured_set(const struct result *res);
+/* The lowest and highest score category c can have with the protocols of known supported, over
+ * every outcome of the protocols of unknown. Equal: the score does not depend on them. */
+void score_bounds(const struct score_table *t, enum mecsa_category c, unsigned known,
+		  unsigned unknown, int *lo, int *hi);
+
 /* Score res with t: res->score[] for each category, res->missing[] (JSON array of the category's
- * protocols not supported, in the table's order; empty for a full house), and res->supported[]
- * rewritten to the flags actually scored (percentages judged with t->threshold). Results that are
- * not RESULT_SCANNED stay unscored (-1, missing NULL). */
+ * protocols measured and not supported, in the table's order; empty for a full house), and
+ * res->supported[] rewritten to the flags actually scored (percentages judged with
+ * t->threshold). A score that depends on a protocol whose support could not be measured
+ * (score_unmeasured_set, not shown supported) is withheld: res->withheld[c] with the reason in
+ * res->withheld_reason[c], and in fixed mode res->score[c] = -1; mecsa-st mode keeps mecsa-st's
+ * score (the unmeasured counted as absent). res->not_measured[] and res->indeterminate (checks
+ * behind a withheld score) are set in both modes. In fixed mode an MTA-STS policy the check
+ * refused (detail.policy_accepted false) is not support. Results that are not RESULT_SCANNED
+ * stay unscored (-1, missing NULL). */
 void score_apply(const struct score_table *t, struct result *res);
 
 /* Stars as mecsa-st prints them: score / 2, half-star steps (0-5); -1 for unscored. */

@@ -270,6 +270,8 @@ static void starttls_evaluate(const struct evidence *ev, struct result *res)
 	double pct = counted ? 100.0 * (double)tls12 / (double)counted : 0.0;
 	res->percent[MECSA_STARTTLS] = pct;
 	res->supported[MECSA_STARTTLS] = counted && pct >= 80.0;
+	res->mecsa_rows = (int)counted;
+	res->mecsa_tls_rows = (int)tls12;
 	json_t *d = json_pack("{s:o, s:i, s:i, s:i, s:f}", "addresses", rows, "tested",
 			      (int)counted, "tls12", (int)tls12, "passed", (int)good, "percent",
 			      pct);

@@ -88,7 +88,8 @@ char *cmd_config_json(const struct config *c)
 	static const char *const levels[] = {"error", "warn", "info", "debug"};
 	const char *level = c->log_level >= 0 && c->log_level < 4 ? levels[c->log_level] : "?";
 	json_t *j = json_pack(
-		"{s:{s:s, s:b}, s:{s:i, s:i, s:b, s:o, s:i, s:i, s:i, s:i, s:i, s:o, s:b, s:o},"
+		"{s:{s:s, s:b}, s:{s:i, s:i, s:b, s:o, s:i, s:i, s:i, s:i, s:i, s:o, s:b, s:o, s:i, "
+		"s:i},"
 		" s:{s:s, s:s, s:o, s:o, s:o, s:i}, s:{s:o, s:i, s:i}, s:{s:o}, s:{s:i, s:i},"
 		" s:{s:i, s:i, s:i, s:i, s:o}, s:{s:o}}",
 		"log", "level", level, "syslog", c->log_syslog,
@@ -98,7 +99,8 @@ char *cmd_config_json(const struct config *c)
 		(int)c->reply_timeout_s, "probe_cache_ttl", (int)c->probe_cache_ttl_s,
 		"probe_cache_mb", (int)c->probe_cache_mb, "dkim_selectors",
 		cmd_strlist_json(&c->dkim_selectors), "dkim_probe_selectors", c->dkim_probe_selectors,
-		"doc_address", cmd_str_json(c->doc_address),
+		"doc_address", cmd_str_json(c->doc_address), "retry_attempts", (int)c->retry_attempts,
+		"retry_after", (int)c->retry_after_s,
 		"dns", "mode", c->dns_mode == CONFIG_DNS_STUB ? "stub" : "recursive", "validate",
 		c->dns_validate == CONFIG_VALIDATE_UPSTREAM ? "upstream" : "getdns", "upstreams",
 		cmd_strlist_json(&c->dns_upstreams), "root_hints", cmd_str_json(c->dns_root_hints),
@@ -475,7 +477,8 @@ out:
 static const char status_usage[] =
 	"usage: mxsurvey status [--campaign NAME] [--db PATH | -c CONFIG] [--format text|json]\n"
 	"\n"
-	"Per campaign: state, rows per state (pending, running, done, failed), the scan rate\n"
+	"Per campaign: state, rows per state (pending, running, done, failed), how many of the\n"
+	"pending wait for a retry (RETRY: their last scan held only transient failures), the scan rate\n"
 	"over the last five minutes (or the whole run once it is over), the time left at that\n"
 	"rate, and when it started and finished.\n";
 
@@ -534,9 +537,10 @@ static int status_one(const struct store_campaign *c, void *arg)
 	char *name = text_escape(c->name);
 	if (x->json) {
 		json_t *o =
-		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:s, s:s, s:s}",
+		    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:s, s:s, s:s}",
 			      "campaign", name, "state", store_campaign_state_name(c->state),
 			      "total", (json_int_t)total, "pending", (json_int_t)n.pending,
+			      "retry_waiting", (json_int_t)n.retry,
 			      "running", (json_int_t)n.running, "done", (json_int_t)n.done,
 			      "failed", (json_int_t)n.failed, "rate", rate, "eta_s",
 			      eta < 0 ? json_null() : json_integer((json_int_t)(eta + 0.5)),
@@ -550,10 +554,10 @@ static int status_one(const struct store_campaign *c, void *arg)
 		else
 			snprintf(etabuf, sizeof etabuf, "%s",
 				 c->state == STORE_CAMPAIGN_PAUSED && left ? "paused" : "-");
-		printf("%-*s %-9s %9lld %9lld %7lld %9lld %7lld %8.1f %8s  %-20s  %s\n",
+		printf("%-*s %-9s %9lld %9lld %7lld %9lld %7lld %7lld %8.1f %8s  %-20s  %s\n",
 		       x->name_width, name, store_campaign_state_name(c->state),
 		       (long long)total, (long long)n.pending, (long long)n.running,
-		       (long long)n.done, (long long)n.failed, rate, etabuf,
+		       (long long)n.done, (long long)n.failed, (long long)n.retry, rate, etabuf,
 		       campaign_time(c->started_at, t1, sizeof t1),
 		       campaign_time(c->finished_at, t2, sizeof t2));
 		if (ferror(stdout) && x->werr == 0)
@@ -604,8 +608,8 @@ int cmd_status(int argc, char **argv)
 	else
 		store_foreach_campaign(st, status_width, &x);
 	if (!json)
-		printf("%-*s %-9s %9s %9s %7s %9s %7s %8s %8s  %-20s  %s\n", x.name_width,
-		       "CAMPAIGN", "STATE", "TOTAL", "PENDING", "RUNNING", "DONE", "FAILED",
+		printf("%-*s %-9s %9s %9s %7s %9s %7s %7s %8s %8s  %-20s  %s\n", x.name_width,
+		       "CAMPAIGN", "STATE", "TOTAL", "PENDING", "RUNNING", "DONE", "FAILED", "RETRY",
 		       "RATE/S", "ETA", "STARTED", "FINISHED");
 	if (store_foreach_campaign(st, status_one, &x) < 0 || x.failed) {
 		json_decref(x.rows);

@@ -76,6 +76,7 @@ static int rescore_one(struct store *st, const struct score_table *table,
 		return 0;
 	}
 	struct result *res = result_new(ev->domain);
+	res->attempts = row->attempts; /* the scans it took stay part of the result */
 	check_evaluate_all(ev, res);
 	score_apply(table, res);
 	json_t *fresh = result_to_json(res);

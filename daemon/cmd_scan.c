@@ -39,6 +39,12 @@ static const char scan_usage[] =
 	"      --ca-file F        CA bundle                    (tls.ca_file)\n"
 	"      --in-flight N      domains scanned at once      (scan.max_in_flight)\n"
 	"      --deadline S       per-domain deadline, seconds (scan.deadline)\n"
+	"      --retries N        scan a domain whose result holds only transient failures (DNS\n"
+	"                         timeout or SERVFAIL, SMTP timeout, refused, reset or 4xx) up to\n"
+	"                         N more times within this run (scan.retry_attempts; default 0\n"
+	"                         here, whatever the configuration file says)\n"
+	"      --retry-after S    seconds before the first retry, doubled for each next one\n"
+	"                         (scan.retry_after)\n"
 	"      --shard i/N        scan only shard i of N (0 <= i < N) of the input: FNV-1a-64 of\n"
 	"                         the normalised name, mod N; merge shard databases with merge\n"
 	"  -v, --verbose          more log output (repeatable)\n"
@@ -65,6 +71,8 @@ enum {
 	OPT_SYSLOG,
 	OPT_NO_PROGRESS,
 	OPT_SHARD,
+	OPT_RETRIES,
+	OPT_RETRY_AFTER,
 };
 
 static const struct option scan_options[] = {
@@ -86,6 +94,8 @@ static const struct option scan_options[] = {
 	{"syslog", no_argument, NULL, OPT_SYSLOG},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -181,6 +191,8 @@ static int scan_parse_args(int argc, char **argv, struct scan_args *a)
 		case OPT_CA_FILE: scan_add_override(a, "tls.ca_file", optarg); break;
 		case OPT_IN_FLIGHT: scan_add_override(a, "scan.max_in_flight", optarg); break;
 		case OPT_DEADLINE: scan_add_override(a, "scan.deadline", optarg); break;
+		case OPT_RETRIES: scan_add_override(a, "scan.retry_attempts", optarg); break;
+		case OPT_RETRY_AFTER: scan_add_override(a, "scan.retry_after", optarg); break;
 		case 'v': a->verbosity++; break;
 		case 'q': a->verbosity = -1; break;
 		case OPT_SYSLOG: a->syslog = 1; break;
@@ -307,9 +319,28 @@ static int scan_source(void *arg, struct store_job *jobs, size_t max)
 	return store_claim(q->st, q->campaign, jobs, max);
 }
 
+/* When the run's next retry is due: the loop waits for it rather than ending. */
+static int64_t scan_later(void *arg)
+{
+	struct scan_enqueue *q = arg;
+	int64_t n = 0, first = 0;
+	if (store_retry_waiting(q->st, q->campaign, &n, &first) < 0) {
+		log_err("cannot read the retry queue: %s", store_errmsg(q->st));
+		return -1;
+	}
+	if (n == 0)
+		return -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return first > now ? first - now : 0;
+}
+
 static int scan_apply_overrides(struct config *cfg, const struct scan_args *a)
 {
 	char err[512];
+	/* A one-shot scan answers now: it retries only when the command line asks. */
+	cfg->retry_attempts = 0;
 	for (size_t i = 0; i < a->n_ov; i++)
 		if (config_apply_override(cfg, a->ov[i].key, a->ov[i].value, err, sizeof err) < 0) {
 			fprintf(stderr, "mxsurvey: %s\n", err);
@@ -369,6 +400,7 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 		return EXIT_RUNTIME;
 	}
 	engine_set_source(e, scan_source, &q, 1, 0);
+	engine_set_later(e, scan_later);
 	engine_set_expected(e, (uint64_t)q.queued);
 	if (a->progress && q.queued > 1 && isatty(STDERR_FILENO) && !a->syslog)
 		engine_set_progress(e, 1);

@@ -97,6 +97,8 @@ static const struct config_opt config_opts[] = {
 	LIST_OPT("scan", "dkim_selectors", dkim_selectors, config_check_selector),
 	BOOL_OPT("scan", "dkim_probe_selectors", dkim_probe_selectors),
 	STR_OPT("scan", "doc_address", doc_address, config_check_ip),
+	UINT_OPT("scan", "retry_attempts", retry_attempts, 0, 10),
+	UINT_OPT("scan", "retry_after", retry_after_s, 1, 86400),
 
 	ENUM_OPT("dns", "mode", dns_mode, config_mode_names),
 	ENUM_OPT("dns", "validate", dns_validate, config_validate_names),
@@ -155,6 +157,8 @@ void config_init_defaults(struct config *cfg)
 	cfg->probe_cache_mb = PROBE_CACHE_MAX_DONE_BYTES >> 20;
 	cfg->dkim_probe_selectors = true;
 	cfg->doc_address = xstrdup("192.0.2.1");
+	cfg->retry_attempts = 2;
+	cfg->retry_after_s = 600;
 
 	cfg->dns_mode = CONFIG_DNS_RECURSIVE;
 	cfg->dns_validate = CONFIG_VALIDATE_GETDNS;

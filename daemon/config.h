@@ -23,6 +23,10 @@ struct config {
 	/* scan: */
 	unsigned max_in_flight;	  /* domains scanned at once; 1000 (1..100000) */
 	unsigned deadline_s;	  /* per-domain deadline in seconds; 120 (1..3600) */
+	unsigned retry_attempts;  /* scans again of a domain whose result held only transient
+				     failures; 2 (0..10; `scan` one-shot: 0 unless --retries) */
+	unsigned retry_after_s;	  /* wait before the first such retry, doubled for each next;
+				     600 (1..86400) */
 	bool ipv6;		  /* probe AAAA addresses of MX hosts; true */
 	char *ehlo_name;	  /* owned: name sent in EHLO; "" = this host's FQDN */
 	unsigned smtp_port;	  /* SMTP port; 25 (1..65535) */

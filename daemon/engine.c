@@ -49,6 +49,7 @@ struct engine {
 	const struct score_table *score;  /* borrowed (built-in by default) */
 	struct score_table *score_owned;  /* owned: the table loaded from scoring.file, or NULL */
 	engine_source_fn *source;	  /* where jobs come from */
+	engine_later_fn *later;		  /* when retries of the source are due, or NULL */
 	void *source_arg;		  /* borrowed */
 	int exit_when_idle;		  /* one-shot: end when the source is empty */
 	unsigned poll_ms;		  /* daemon: how often to look for new work */
@@ -80,6 +81,13 @@ static void engine_maybe_end(struct engine *e)
 	if (e->exit_when_idle || e->draining) {
 		if (store_flush(e->store) < 0)
 			e->store_failed = 1;
+		/* A one-shot run waits for its rows due for a retry (committed just above). */
+		int64_t ms = !e->draining && !e->store_failed && e->later ? e->later(e->source_arg)
+									   : -1;
+		if (ms >= 0) {
+			engine_schedule_refill(e, ms > 3600000 ? 3600000 : (unsigned)ms);
+			return;
+		}
 		event_base_loopbreak(e->base);
 	}
 }
@@ -149,10 +157,11 @@ static int engine_check_store(struct engine *e)
 	return 1;
 }
 
-void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid)
+void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid, int retried)
 {
 	e->stats.in_flight--;
-	e->stats.finished++;
+	e->stats.finished += !retried;
+	e->stats.retried += retried != 0;
 	e->stats.deadline += deadline_hit != 0;
 	e->stats.failed += failed != 0;
 	e->stats.invalid += invalid != 0;
@@ -220,6 +229,8 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.rate_per_address = cfg->smtp_rate_per_address,
 		.connect_rate = cfg->connect_rate,
 		.ttl_s = cfg->probe_cache_ttl_s,
+		/* Gone before the domain's retry is due, so the retry probes again. */
+		.transient_ttl_ms = cfg->retry_attempts ? cfg->retry_after_s * 500 : 0,
 		.max_done_bytes = (size_t)cfg->probe_cache_mb << 20,
 		.max_attempts = cfg->smtp_attempts,
 		.retry_ms = cfg->smtp_retry_s * 1000,
@@ -352,6 +363,11 @@ void engine_set_source(struct engine *e, engine_source_fn *fn, void *arg, int ex
 	e->source_arg = arg;
 	e->exit_when_idle = exit_when_idle;
 	e->poll_ms = poll_ms ? poll_ms : 1000;
+}
+
+void engine_set_later(struct engine *e, engine_later_fn *fn)
+{
+	e->later = fn;
 }
 
 void engine_set_expected(struct engine *e, uint64_t total)

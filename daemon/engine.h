@@ -30,6 +30,7 @@ struct engine_stats {
 	size_t in_flight;   /* scans running now */
 	uint64_t expected;  /* total the source will deliver, 0 when unknown (progress) */
 	uint64_t plan_runs; /* check plan() calls of finished scans (what re-planning costs) */
+	uint64_t retried;   /* scans whose domain went back to the queue for a retry */
 };
 
 struct engine *engine_new(const struct config *cfg, struct store *st, char *err, size_t errlen);
@@ -39,6 +40,11 @@ void engine_free(struct engine *e);
  * is in flight (one-shot scans); otherwise it polls the source every poll_ms (the daemon). */
 void engine_set_source(struct engine *e, engine_source_fn *fn, void *arg, int exit_when_idle,
 		       unsigned poll_ms);
+/* For one-shot runs whose source holds rows waiting for a retry: ms until the first is due (0:
+ * now), -1 when none waits (or on error, logged). Called with the source's arg once the source
+ * is empty and nothing is in flight: the loop then waits for them instead of ending. */
+typedef int64_t engine_later_fn(void *arg);
+void engine_set_later(struct engine *e, engine_later_fn *fn);
 void engine_set_expected(struct engine *e, uint64_t total);
 void engine_set_progress(struct engine *e, int on);
 /* Run the loop until done or stopped. 0 on a clean end, -1 on a store failure. */
@@ -59,8 +65,9 @@ const struct score_table *engine_score_table(struct engine *e);
 /* Use t (borrowed; the caller keeps it alive) instead of the built-in MECSA table. */
 void engine_set_score_table(struct engine *e, const struct score_table *t);
 
-/* For scan.c: a scan ended (its result is in the store's batch). */
-void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid);
+/* For scan.c: a scan ended (its result, or with retried its return to the queue, is in the
+ * store's batch). */
+void engine_scan_done(struct engine *e, int deadline_hit, int failed, int invalid, int retried);
 /* For scan.c: a finished scan's plan() calls, for engine_stats. */
 void engine_count_plan_runs(struct engine *e, uint64_t n);
 

@@ -69,7 +69,8 @@ static void output_stars(FILE *out, json_t *cat)
 {
 	json_t *score = json_object_get(cat, "score");
 	if (!json_is_integer(score)) {
-		fputs("not scored", out);
+		/* Withheld: something it depends on could not be measured (the reason follows). */
+		fputs("-    -/10", out);
 		return;
 	}
 	int s = (int)json_integer_value(score);
@@ -143,6 +144,37 @@ static int output_missing(json_t *r, const char *proto)
 	return 0;
 }
 
+/* What could not be measured, once per check, with its verdict's reason: said instead of
+ * advice, which only comes from what was measured ("missing"). */
+static void output_not_measured(FILE *out, json_t *r)
+{
+	json_t *checks = json_object_get(r, "checks");
+	int n = 0;
+	for (size_t i = 0; i < sizeof output_fixes / sizeof *output_fixes; i++) {
+		const char *name;
+		json_t *cat;
+		int hit = 0;
+		json_object_foreach(json_object_get(r, "scores"), name, cat)
+		{
+			size_t k;
+			json_t *m;
+			json_array_foreach(json_object_get(cat, "not_measured"), k, m)
+				hit |= strcmp(json_string_value(m), output_fixes[i].proto) == 0;
+		}
+		/* spf_policy and dmarc_policy share their check with spf and dmarc. */
+		int seen = 0;
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(output_fixes[j].check, output_fixes[i].check) == 0;
+		if (!hit || seen)
+			continue;
+		if (n++ == 0)
+			fputs("\n   Not measured (no score from it, no advice):\n", out);
+		json_t *c = json_object_get(checks, output_fixes[i].check);
+		fprintf(out, "   - %s: %s\n", output_fixes[i].check,
+			c ? output_str(c, "reason") : "not evaluated");
+	}
+}
+
 static void output_fix_first(FILE *out, json_t *r)
 {
 	json_t *checks = json_object_get(r, "checks");
@@ -203,6 +235,14 @@ static void output_text(FILE *out, json_t *r)
 			fputc(' ', out);
 		}
 		output_stars(out, c);
+		json_t *nm = json_object_get(c, "not_measured");
+		if (json_array_size(nm)) {
+			fputs("  not measured:", out);
+			size_t i;
+			json_t *m;
+			json_array_foreach(nm, i, m)
+				fprintf(out, " %s", json_string_value(m));
+		}
 		json_t *missing = json_object_get(c, "missing");
 		if (json_array_size(missing)) {
 			fputs("  missing:", out);
@@ -217,6 +257,7 @@ static void output_text(FILE *out, json_t *r)
 		fputc('\n', out);
 	}
 	output_fix_first(out, r);
+	output_not_measured(out, r);
 	fputc('\n', out);
 }
 

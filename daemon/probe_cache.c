@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "checks/retry.h"
 #include "checks/smtp_evidence.h"
 #include "common/dname.h"
 #include "common/hash.h"
@@ -396,7 +397,11 @@ static void pc_entry_free(struct probe_cache *pc, struct pc_entry *e)
 static void pc_mark_done(struct probe_cache *pc, struct pc_entry *e)
 {
 	e->state = PC_DONE;
-	e->expires_ms = pc_now_ms() + (long long)pc->lim.ttl_s * 1000;
+	long long ttl_ms = (long long)pc->lim.ttl_s * 1000;
+	if (pc->lim.transient_ttl_ms && pc->lim.transient_ttl_ms < ttl_ms &&
+	    retry_smtp_kind(&e->result) == RETRY_TRANSIENT)
+		ttl_ms = pc->lim.transient_ttl_ms;
+	e->expires_ms = pc_now_ms() + ttl_ms;
 	e->dnext = NULL;
 	e->dprev = pc->done_tail;
 	if (pc->done_tail)

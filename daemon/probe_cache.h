@@ -22,6 +22,9 @@ struct probe_limits {
 	unsigned rate_per_address; /* new connections per address per minute */
 	unsigned connect_rate;	   /* new connections per second overall */
 	unsigned ttl_s;		   /* how long a finished probe is reused */
+	unsigned transient_ttl_ms; /* and one that ended in a transient failure (timeout, refused,
+				      4xx: checks/retry.h), so that a domain scanned again for
+				      it probes again; 0: ttl_s */
 	size_t max_done;	   /* finished probes kept at most (oldest dropped first, a chain
 				      is a few KB); 0: PROBE_CACHE_MAX_DONE */
 	size_t max_done_bytes;	   /* and the bytes they hold at most (the peers choose their

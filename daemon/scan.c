@@ -17,6 +17,7 @@
 #include "checks/check.h"
 #include "checks/mta_sts.h"
 #include "checks/ocsp.h"
+#include "checks/retry.h"
 #include "checks/score.h"
 #include "checks/smtp_evidence.h"
 #include "checks/starttls.h"
@@ -517,17 +518,36 @@ static void scan_finish(struct scan *s)
 	s->finishing = 1;
 	s->ev->finished_ms = scan_now_ms();
 	s->ev->deadline_hit = s->deadline_hit;
-	struct result *res = result_new(s->ev->domain);
-	check_evaluate_all(s->ev, res);
-	score_apply(engine_score_table(s->engine), res);
-	store_put_result(engine_store(s->engine), &s->job, res, s->ev,
-			 s->ev->finished_ms - s->started_ms);
-	result_free(res);
 	struct engine *e = s->engine;
+	const struct config *cfg = engine_config(e);
+	char why[256];
+	int retry = 0;
+	/* Only transient failures (a timeout, a SERVFAIL, a 4xx...): scan again later in the
+	 * campaign, after retry_after seconds doubled for each attempt already made; the result
+	 * of the last attempt is the one kept. */
+	if (s->job.attempts >= 1 && (unsigned)s->job.attempts <= cfg->retry_attempts &&
+	    retry_wanted(s->ev, why, sizeof why)) {
+		int shift = s->job.attempts - 1 < 20 ? s->job.attempts - 1 : 20;
+		long long delay_ms = (long long)cfg->retry_after_s * 1000 << shift;
+		log_info("%s: only transient failures (%s): scanning again in %llds (attempt %d "
+			 "of %u)",
+			 s->job.domain, why, delay_ms / 1000, s->job.attempts + 1,
+			 cfg->retry_attempts + 1);
+		store_put_retry(engine_store(e), &s->job, s->ev->finished_ms + delay_ms);
+		retry = 1;
+	} else {
+		struct result *res = result_new(s->ev->domain);
+		res->attempts = s->job.attempts;
+		check_evaluate_all(s->ev, res);
+		score_apply(engine_score_table(e), res);
+		store_put_result(engine_store(e), &s->job, res, s->ev,
+				 s->ev->finished_ms - s->started_ms);
+		result_free(res);
+	}
 	int deadline = s->deadline_hit;
 	engine_count_plan_runs(e, s->plan_runs);
 	scan_free(s);
-	engine_scan_done(e, deadline, 0, 0);
+	engine_scan_done(e, deadline, 0, 0, retry);
 }
 
 static void scan_invalid(struct engine *e, struct store_job *job)
@@ -545,7 +565,7 @@ static void scan_invalid(struct engine *e, struct store_job *job)
 	store_put_result(engine_store(e), job, res, NULL, 0);
 	result_free(res);
 	store_job_clear(job);
-	engine_scan_done(e, 0, 0, 1);
+	engine_scan_done(e, 0, 0, 1, 0);
 }
 
 void scan_start(struct engine *e, struct store_job *job)

@@ -60,6 +60,8 @@ enum store_stmt {
 	STMT_VERDICT_DELETE,
 	STMT_MX_DELETE,
 	STMT_PENDING_ACTIVE,
+	STMT_QUEUE_RETRY,
+	STMT_RETRY_WAITING,
 	STMT_MAX
 };
 
@@ -74,17 +76,17 @@ static const char *const store_sql[STMT_MAX] = {
 	[STMT_CLAIM_SELECT] = "SELECT q.id, q.campaign_id, q.seq, q.input, q.domain, q.attempts "
 			      "FROM queue q JOIN campaigns c ON c.id = q.campaign_id "
 			      "WHERE q.state = 'pending' AND c.state = 'active' AND q.campaign_id = ?1 "
-			      "ORDER BY q.id LIMIT ?2",
+			      "AND (q.retry_at IS NULL OR q.retry_at <= ?3) ORDER BY q.id LIMIT ?2",
 	[STMT_CLAIM_ANY_SELECT] = "SELECT id FROM campaigns WHERE state = 'active' ORDER BY id",
 	[STMT_CLAIM_UPDATE] = "UPDATE queue SET state = 'running', attempts = attempts + 1, "
-			      "updated_at = ?2 WHERE id = ?1",
+			      "retry_at = NULL, updated_at = ?2 WHERE id = ?1",
 	[STMT_REQUEUE] = "UPDATE queue SET state = 'pending' WHERE state = 'running'",
-	[STMT_COUNTS] = "SELECT state, COUNT(*) FROM queue WHERE (?1 = 0 OR campaign_id = ?1) "
-			"GROUP BY state",
+	[STMT_COUNTS] = "SELECT state, COUNT(*), SUM(retry_at IS NOT NULL) FROM queue "
+			"WHERE (?1 = 0 OR campaign_id = ?1) GROUP BY state",
 	[STMT_RESULT_INSERT] = "INSERT INTO results (queue_id, campaign_id, domain, state, reason, "
 			       "scanned_at, duration_ms, score_confidentiality, score_spoofing, "
-			       "score_integrity, result_json) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			       "score_integrity, result_json, indeterminate) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[STMT_VERDICT_INSERT] = "INSERT INTO verdicts (result_id, check_name, status, reason) "
 				"VALUES (?1, ?2, ?3, ?4)",
 	[STMT_MX_INSERT] = "INSERT INTO mx_results (result_id, host, pref, address, family, dnssec, "
@@ -123,17 +125,24 @@ static const char *const store_sql[STMT_MAX] = {
 	[STMT_NEXT_SEQ] = "SELECT COALESCE(MAX(seq) + 1, 0) FROM queue WHERE campaign_id = ?1",
 	[STMT_RECENT] = "SELECT COUNT(*), COALESCE(MIN(scanned_at), 0) FROM results "
 			"WHERE scanned_at >= ?2 AND (?1 = 0 OR campaign_id = ?1)",
-	[STMT_EVIDENCE_PAGE] = "SELECT e.result_id, e.evidence_json, r.result_json FROM evidence e "
-			       "JOIN results r ON r.id = e.result_id "
+	[STMT_EVIDENCE_PAGE] = "SELECT e.result_id, e.evidence_json, r.result_json, q.attempts "
+			       "FROM evidence e JOIN results r ON r.id = e.result_id "
+			       "JOIN queue q ON q.id = r.queue_id "
 			       "WHERE e.result_id > ?2 AND (?1 = 0 OR r.campaign_id = ?1) "
 			       "ORDER BY e.result_id LIMIT ?3",
 	[STMT_RESULT_UPDATE] = "UPDATE results SET state = ?2, reason = ?3, "
 			       "score_confidentiality = ?4, score_spoofing = ?5, "
-			       "score_integrity = ?6, result_json = ?7 WHERE id = ?1",
+			       "score_integrity = ?6, result_json = ?7, indeterminate = ?8 "
+			       "WHERE id = ?1",
 	[STMT_VERDICT_DELETE] = "DELETE FROM verdicts WHERE result_id = ?1",
 	[STMT_MX_DELETE] = "DELETE FROM mx_results WHERE result_id = ?1",
 	[STMT_PENDING_ACTIVE] = "SELECT COUNT(*) FROM queue q JOIN campaigns c ON c.id = "
 				"q.campaign_id WHERE q.state = 'pending' AND c.state = 'active'",
+	[STMT_QUEUE_RETRY] = "UPDATE queue SET state = 'pending', retry_at = ?2, updated_at = ?3 "
+			     "WHERE id = ?1",
+	/* Rows waiting for a retry (campaign_id 0: any), and when the first is due. */
+	[STMT_RETRY_WAITING] = "SELECT COUNT(*), MIN(retry_at) FROM queue WHERE state = 'pending' "
+			       "AND retry_at IS NOT NULL AND (?1 = 0 OR campaign_id = ?1)",
 };
 
 static const char *const store_campaign_states[STORE_CAMPAIGN_STATE_MAX] = {
@@ -143,9 +152,12 @@ static const char *const store_campaign_states[STORE_CAMPAIGN_STATE_MAX] = {
 	[STORE_CAMPAIGN_DONE] = "done",
 };
 
-/* A result serialised at put time, waiting for its batch's transaction. */
+/* A result serialised at put time, waiting for its batch's transaction; or (retry_at > 0) a
+ * queue row going back to pending for a retry, without a result. */
 struct store_pending {
 	int64_t queue_id;	/* queue row */
+	int64_t retry_at;	/* ms: a deferral (nothing else is set), 0 for a result */
+	int indeterminate;	/* checks whose undetermined verdict blocks a score */
 	int64_t campaign_id;	/* its campaign */
 	char *domain;		/* owned */
 	const char *state;	/* static: scanned/invalid/failed */
@@ -175,6 +187,8 @@ struct store {
 	int64_t last_try;		  /* ms: the last commit attempt while failing */
 	char errbuf[256];		  /* last error text */
 };
+
+static void store_pending_added(struct store *st);
 
 static int64_t store_now_ms(void)
 {
@@ -503,6 +517,7 @@ static int store_claim_from(struct store *st, int64_t cid, struct store_job *job
 	sqlite3_stmt *sel = st->stmt[STMT_CLAIM_SELECT];
 	sqlite3_bind_int64(sel, 1, cid);
 	sqlite3_bind_int64(sel, 2, (sqlite3_int64)max);
+	sqlite3_bind_int64(sel, 3, store_now_ms()); /* rows waiting for a retry wait */
 	size_t first = *n;
 	int rc = SQLITE_DONE;
 	while (*n - first < max && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -600,8 +615,10 @@ int store_counts(struct store *st, int64_t campaign_id, struct store_counts *out
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *state = (const char *)sqlite3_column_text(s, 0);
 		int64_t n = sqlite3_column_int64(s, 1);
-		if (strcmp(state, "pending") == 0)
+		if (strcmp(state, "pending") == 0) {
 			out->pending = n;
+			out->retry = sqlite3_column_int64(s, 2);
+		}
 		else if (strcmp(state, "running") == 0)
 			out->running = n;
 		else if (strcmp(state, "done") == 0)
@@ -660,6 +677,7 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 	p->duration_ms = duration_ms;
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		p->score[c] = res->score[c];
+	p->indeterminate = res->indeterminate;
 	json_t *result = result_to_json(res);
 	p->result_json = result ? json_write(result, 1, NULL) : NULL;
 	store_rows_from_json(&p->rows, result);
@@ -675,7 +693,38 @@ void store_put_result(struct store *st, const struct store_job *job, const struc
 		store_pending_stand_in(p, "its output object cannot be written as JSON (text that "
 					  "is not UTF-8, or nested too deep)");
 	}
-	int64_t now = p->scanned_at;
+	store_pending_added(st);
+}
+
+void store_put_retry(struct store *st, const struct store_job *job, int64_t retry_at_ms)
+{
+	xgrow((void **)&st->pending, &st->cap_pending, st->n_pending + 1, sizeof *st->pending);
+	struct store_pending *p = &st->pending[st->n_pending++];
+	memset(p, 0, sizeof *p);
+	p->queue_id = job->queue_id;
+	p->retry_at = retry_at_ms > 0 ? retry_at_ms : 1;
+	store_pending_added(st);
+}
+
+int store_retry_waiting(struct store *st, int64_t campaign_id, int64_t *count, int64_t *first_ms)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RETRY_WAITING];
+	sqlite3_bind_int64(s, 1, campaign_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int64(s, 0);
+		*first_ms = sqlite3_column_int64(s, 1); /* NULL reads as 0 */
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "counting retries");
+}
+
+/* A result or deferral was queued: commit at batch_size (while commits fail, not at every
+ * result: the timer retries), or arm the batch_ms timer. */
+static void store_pending_added(struct store *st)
+{
+	int64_t now = store_now_ms();
 	if (st->n_pending >= st->batch_size &&
 	    (st->failing_since == 0 || now - st->last_try >= STORE_RETRY_MS)) {
 		store_flush(st);
@@ -739,7 +788,15 @@ static int store_write_mx(struct store *st, int64_t rid, const struct store_rows
 
 static int store_write_pending(struct store *st, struct store_pending *p)
 {
-	sqlite3_stmt *s = st->stmt[STMT_RESULT_INSERT];
+	sqlite3_stmt *s;
+	if (p->retry_at) {
+		s = st->stmt[STMT_QUEUE_RETRY];
+		sqlite3_bind_int64(s, 1, p->queue_id);
+		sqlite3_bind_int64(s, 2, p->retry_at);
+		sqlite3_bind_int64(s, 3, store_now_ms());
+		return store_step_done(st, s, "re-queueing for a retry");
+	}
+	s = st->stmt[STMT_RESULT_INSERT];
 	sqlite3_bind_int64(s, 1, p->queue_id);
 	sqlite3_bind_int64(s, 2, p->campaign_id);
 	sqlite3_bind_text(s, 3, p->domain, -1, SQLITE_STATIC);
@@ -751,6 +808,7 @@ static int store_write_pending(struct store *st, struct store_pending *p)
 		if (p->score[c] >= 0)
 			sqlite3_bind_int(s, 8 + c, p->score[c]);
 	sqlite3_bind_text(s, 11, p->result_json, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 12, p->indeterminate);
 	if (store_step_done(st, s, "inserting result") < 0)
 		return -1;
 	int64_t rid = sqlite3_last_insert_rowid(st->db);
@@ -785,6 +843,16 @@ static int store_row_fault(int extended_rc)
 static void store_isolate(struct store *st, size_t i)
 {
 	struct store_pending *p = &st->pending[i];
+	if (p->retry_at) {
+		/* A deferral refused: its row stays running and is re-queued at the next start. */
+		log_err("store: queue row %lld cannot be re-queued for a retry (%s); it is left out "
+			"of the batch",
+			(long long)p->queue_id, st->errbuf);
+		store_pending_clear(p);
+		memmove(p, p + 1, (st->n_pending - i - 1) * sizeof *p);
+		st->n_pending--;
+		return;
+	}
 	if (!p->stand_in) {
 		char *shown = text_escape(p->domain), *why = text_escape(st->errbuf);
 		log_err("store: the result of %s (queue row %lld) cannot be stored (%s); storing a "
@@ -1180,6 +1248,7 @@ int store_evidence_page(struct store *st, int64_t campaign_id, int64_t after_id,
 		rows[n].result_id = sqlite3_column_int64(s, 0);
 		rows[n].evidence = store_column_dup(s, 1);
 		rows[n].result = store_column_dup(s, 2);
+		rows[n].attempts = sqlite3_column_int(s, 3);
 		n++;
 	}
 	int ret = (int)n;
@@ -1207,6 +1276,7 @@ int store_replace_result(struct store *st, int64_t result_id, const struct resul
 		if (res->score[c] >= 0)
 			sqlite3_bind_int(s, 4 + c, res->score[c]);
 	sqlite3_bind_text(s, 7, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, res->indeterminate);
 	int rc = store_step_done(st, s, "updating result");
 	free(text);
 	for (int i = 0; rc == 0 && i < 2; i++) {
@@ -1280,9 +1350,10 @@ static const char *const store_merge_sql[MERGE_MAX] = {
 	[MERGE_RESULTS] =
 	    "INSERT INTO main.results (id, queue_id, campaign_id, domain, state, reason, "
 	    "scanned_at, duration_ms, score_confidentiality, score_spoofing, score_integrity, "
-	    "result_json) SELECT r.id + ?2, r.queue_id + ?1, m.dst_id, r.domain, r.state, "
-	    "r.reason, r.scanned_at, r.duration_ms, r.score_confidentiality, r.score_spoofing, "
-	    "r.score_integrity, r.result_json FROM mxs_src.results r JOIN temp.mxs_merge_map m "
+	    "result_json, indeterminate) SELECT r.id + ?2, r.queue_id + ?1, m.dst_id, r.domain, "
+	    "r.state, r.reason, r.scanned_at, r.duration_ms, r.score_confidentiality, "
+	    "r.score_spoofing, r.score_integrity, r.result_json, r.indeterminate "
+	    "FROM mxs_src.results r JOIN temp.mxs_merge_map m "
 	    "ON m.src_id = r.campaign_id WHERE EXISTS (SELECT 1 FROM main.queue q WHERE q.id = "
 	    "r.queue_id + ?1)",
 	[MERGE_VERDICTS] = "INSERT INTO main.verdicts (result_id, check_name, status, reason) "

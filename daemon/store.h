@@ -24,6 +24,8 @@ struct store_job {
 
 struct store_counts {
 	int64_t pending, running, done, failed; /* queue rows per state */
+	int64_t retry; /* of the pending, those waiting for a retry (scanned before, transient
+			  failures only) */
 };
 
 /* Open (creating) path, or an in-memory database when path is NULL or "". A file it creates is
@@ -136,6 +138,12 @@ int store_lock_exclusive(struct store *st, char *err, size_t errlen);
  * saying why, and the batch is written again without it (logged). */
 void store_put_result(struct store *st, const struct store_job *job, const struct result *res,
 		      const struct evidence *ev, int64_t duration_ms);
+/* Batched with the results: the claimed job's row goes back to pending, not to be claimed
+ * before retry_at_ms (ms since the epoch), without a result (the next scan's is kept). */
+void store_put_retry(struct store *st, const struct store_job *job, int64_t retry_at_ms);
+/* Rows waiting for a retry (campaign_id 0: any) and when the first is due (ms, 0 when none).
+ * 0, or -1. */
+int store_retry_waiting(struct store *st, int64_t campaign_id, int64_t *count, int64_t *first_ms);
 /* Commit what is queued. 0 on success, -1 on an error of the store itself (busy, disk full,
  * I/O): the batch is kept, and retried by the batch timer (every second) or the next flush. */
 int store_flush(struct store *st);
@@ -181,6 +189,7 @@ struct store_evidence_row {
 	int64_t result_id; /* results row */
 	char *evidence;	   /* owned: evidence JSON text */
 	char *result;	   /* owned: the stored result JSON text */
+	int attempts;	   /* the queue row's scans (kept in the rewritten result) */
 };
 /* Up to max results with evidence of the campaign (0: all) whose id is above after_id, in id
  * order, into rows (free each .evidence and .result). How many, or -1. */

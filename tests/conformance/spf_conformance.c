@@ -1,12 +1,17 @@
-/* spf_conformance.c — runs the RFC 7208 test suite (openspf.org YAML, argv[1]) against the SPF
+/* spf_conformance.c — runs SPF test suites in the openspf.org YAML format (RFC 7208, RFC 4408,
+ * pyspf's and go-spf's, as Debian's golang-blitiri-go-spf-dev ships them) against the SPF
  * evaluator: each document's zonedata is served by an in-process fake resolver, every test's
- * result (and explanation, where given) is compared; one line per test and a summary. */
+ * result (and explanation, where given) is compared; one line per test and a summary. A document
+ * whose zonedata cannot be loaded fails every one of its tests. Tests listed in an expected-
+ * differences file (-x: pyspf extensions outside the RFCs) are reported and counted as skipped;
+ * a listed test that passes, or that no suite holds, is a failure (the list must stay true). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "checks/dns_answer.h"
@@ -20,7 +25,9 @@
 
 /* One zonedata entry of a name, in the order given (TIMEOUT entries included). */
 struct zone_item {
-	bool timeout;	     /* the TIMEOUT marker */
+	bool timeout;	     /* the TIMEOUT marker ("TIMEOUT" or "TIMEOUT: true") */
+	bool servfail;	     /* "SERVFAIL: true": the server fails for this name */
+	bool cnameloop;	     /* "CNAMELOOP: true": the name is an alias of itself */
 	uint16_t type;	     /* RR type (DNS_TYPE_SPF for "SPF") */
 	bool none;	     /* "TXT: NONE": the name has TXT data, but no record */
 	char *text;	     /* owned: A/AAAA/PTR/CNAME/MX target, or NULL */
@@ -135,6 +142,23 @@ static int zone_add_item(yaml_document_t *doc, struct zone_name *zn, yaml_node_t
 		yaml_node_pair_t *p = item->data.mapping.pairs.start;
 		const char *t = scalar(yaml_document_get_node(doc, p->key));
 		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		/* go-spf's copy writes the markers as mappings: "TIMEOUT: true". */
+		bool *marker = t == NULL		    ? NULL
+			       : strcmp(t, "TIMEOUT") == 0   ? &it.timeout
+			       : strcmp(t, "SERVFAIL") == 0  ? &it.servfail
+			       : strcmp(t, "CNAMELOOP") == 0 ? &it.cnameloop
+							     : NULL;
+		if (marker) {
+			const char *b = scalar(v);
+			if (b == NULL || (strcmp(b, "true") != 0 && strcmp(b, "false") != 0)) {
+				fprintf(stderr, "zone %s: %s wants true or false\n", zn->name, t);
+				return -1;
+			}
+			if (strcmp(b, "false") == 0)
+				return 0;
+			*marker = true;
+			goto add;
+		}
 		it.type = t ? zone_type(t) : 0;
 		if (it.type == 0) {
 			fprintf(stderr, "zone %s: unknown type '%s'\n", zn->name, t ? t : "?");
@@ -173,6 +197,7 @@ static int zone_add_item(yaml_document_t *doc, struct zone_name *zn, yaml_node_t
 		fprintf(stderr, "zone %s: bad entry\n", zn->name);
 		return -1;
 	}
+add:
 	zn->item = xrealloc(zn->item, (zn->n + 1) * sizeof *zn->item);
 	zn->item[zn->n++] = it;
 	return 0;
@@ -226,6 +251,15 @@ static void zone_resolve(const struct zone *z, const char *qname, uint16_t qtype
 	const char *cname = NULL;
 	for (size_t i = 0; i < zn->n; i++) {
 		const struct zone_item *it = &zn->item[i];
+		if (it->servfail || it->cnameloop) {
+			/* A loop is what a resolver reports as SERVFAIL, as below. */
+			dns_answer_clear(a);
+			a->qname = xstrdup(qname);
+			a->qtype = qtype;
+			a->status = DNS_STATUS_SERVFAIL;
+			a->rcode = 2;
+			return;
+		}
 		if (it->timeout) {
 			/* As the suite's reference driver: entries before the marker are served,
 			 * a query that found none of its type times out. */
@@ -269,11 +303,65 @@ static void zone_resolve(const struct zone *z, const char *qname, uint16_t qtype
 
 /* ---- running the tests ---- */
 
-struct tally {
-	int passed;   /* tests that gave an allowed result */
-	int failed;   /* tests that did not */
-	bool verbose; /* -v: also show result and reason of passing tests */
+/* One line of the expected-differences file: a test this evaluator answers differently on
+ * purpose, and why. */
+struct expected {
+	char *suite;  /* owned: the suite file's base name */
+	char *test;   /* owned: the test's name */
+	char *reason; /* owned: why it differs */
+	bool seen;    /* some suite held the test */
 };
+
+struct tally {
+	int passed;		 /* tests that gave an allowed result */
+	int failed;		 /* tests that did not (or could not run) */
+	int skipped;		 /* expected differences */
+	bool verbose;		 /* -v: also show result and reason of passing tests */
+	const char *suite;	 /* borrowed: base name of the file being run */
+	struct expected *expect; /* owned: the expected differences */
+	size_t n_expect;	 /* how many */
+};
+
+static struct expected *expected_find(struct tally *tally, const char *test)
+{
+	for (size_t i = 0; i < tally->n_expect; i++)
+		if (strcmp(tally->expect[i].suite, tally->suite) == 0 &&
+		    strcmp(tally->expect[i].test, test) == 0)
+			return &tally->expect[i];
+	return NULL;
+}
+
+/* "SUITE TEST REASON..." per line; '#' comments and blank lines ignored. 0, or -1. */
+static int expected_load(struct tally *tally, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	char line[1024];
+	int rc = 0, lineno = 0;
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		char *p = line + strspn(line, " \t");
+		if (*p == '\0' || *p == '#')
+			continue;
+		char *suite = strtok(p, " \t"), *test = strtok(NULL, " \t"), *why = strtok(NULL, "");
+		if (why)
+			why += strspn(why, " \t");
+		if (suite == NULL || test == NULL || why == NULL || *why == '\0') {
+			fprintf(stderr, "%s:%d: want SUITE TEST REASON\n", path, lineno);
+			rc = -1;
+			break;
+		}
+		tally->expect = xrealloc(tally->expect, (tally->n_expect + 1) * sizeof *tally->expect);
+		tally->expect[tally->n_expect++] = (struct expected){
+		    .suite = xstrdup(suite), .test = xstrdup(test), .reason = xstrdup(why)};
+	}
+	fclose(f);
+	return rc;
+}
 
 static bool result_allowed(yaml_document_t *doc, yaml_node_t *want, const char *got)
 {
@@ -311,8 +399,15 @@ static void run_test(yaml_document_t *doc, const struct zone *z, const char *sec
 	const char *helo = scalar(node_get(doc, t, "helo"));
 	const char *exp = scalar(node_get(doc, t, "explanation"));
 	yaml_node_t *want = node_get(doc, t, "result");
+	struct expected *x = expected_find(tally, name);
+	if (x)
+		x->seen = true;
+	/* go-spf's own suite leaves helo out where only MAIL FROM matters. */
+	if (helo == NULL && mailfrom && mailfrom[0])
+		helo = "";
 	if (!host || !helo || !want) {
-		printf("FAIL %s %s: test lacks host, helo or result\n", section, name);
+		printf("FAIL %s %s %s: test lacks host, helo or result\n", tally->suite, section,
+		       name);
 		tally->failed++;
 		return;
 	}
@@ -339,26 +434,34 @@ static void run_test(yaml_document_t *doc, const struct zone *z, const char *sec
 	const struct spf_outcome *o = spf_eval_outcome(e);
 	const char *got = spf_result_name(o->result);
 	const char *got_exp = o->explanation[0] ? o->explanation : "DEFAULT";
-	char wanted[128];
+	char wanted[128], why[512] = "";
 	want_text(doc, want, wanted, sizeof wanted);
-	if (steps >= FAKE_STEP_MAX) {
-		printf("FAIL %s %s: no result after %d DNS answers\n", section, name, steps);
-		tally->failed++;
-	} else if (!result_allowed(doc, want, got)) {
-		printf("FAIL %s %s: expected %s got %s (%s)\n", section, name, wanted, got,
-		       o->reason);
-		tally->failed++;
-	} else if (exp && strcmp(exp, got_exp) != 0) {
+	if (steps >= FAKE_STEP_MAX)
+		snprintf(why, sizeof why, "no result after %d DNS answers", steps);
+	else if (!result_allowed(doc, want, got))
+		snprintf(why, sizeof why, "expected %s got %s (%.300s)", wanted, got, o->reason);
+	else if (exp && strcmp(exp, got_exp) != 0)
 		/* The suite's "DEFAULT" is the driver's default explanation: no exp= text. */
-		printf("FAIL %s %s: expected explanation \"%s\" got \"%s\" (%s)\n", section, name,
-		       exp, got_exp, o->reason);
+		snprintf(why, sizeof why, "expected explanation \"%.100s\" got \"%.100s\" (%.200s)", exp,
+			 got_exp, o->reason);
+	if (x && why[0]) {
+		printf("skip %s %s %s: expected difference: %s [%s]\n", tally->suite, section, name,
+		       x->reason, why);
+		tally->skipped++;
+	} else if (x) {
+		printf("FAIL %s %s %s: listed as an expected difference (%s) but passes: remove it "
+		       "from the list\n",
+		       tally->suite, section, name, x->reason);
+		tally->failed++;
+	} else if (why[0]) {
+		printf("FAIL %s %s %s: %s\n", tally->suite, section, name, why);
 		tally->failed++;
 	} else {
 		if (tally->verbose)
-			printf("ok %s %s: %s, %d lookups, %d void (%s)\n", section, name, got,
-			       o->dns_lookups, o->void_lookups, o->reason);
+			printf("ok %s %s %s: %s, %d lookups, %d void (%s)\n", tally->suite, section,
+			       name, got, o->dns_lookups, o->void_lookups, o->reason);
 		else
-			printf("ok %s %s\n", section, name);
+			printf("ok %s %s %s\n", tally->suite, section, name);
 		tally->passed++;
 	}
 	spf_eval_free(e);
@@ -373,7 +476,17 @@ static int run_document(yaml_document_t *doc, struct tally *tally)
 	if (section == NULL)
 		section = "?";
 	if (zone_load(doc, node_get(doc, root, "zonedata"), &z) < 0) {
-		fprintf(stderr, "%s: bad zonedata\n", section);
+		/* Its tests cannot run: each one is a failure, never a silent skip. */
+		int n = 0;
+		if (tests && tests->type == YAML_MAPPING_NODE)
+			for (yaml_node_pair_t *p = tests->data.mapping.pairs.start;
+			     p < tests->data.mapping.pairs.top; p++, n++)
+				printf("FAIL %s %s %s: the scenario's zonedata cannot be loaded\n",
+				       tally->suite, section,
+				       scalar(yaml_document_get_node(doc, p->key)));
+		tally->failed += n ? n : 1;
+		if (n == 0)
+			printf("FAIL %s %s: zonedata cannot be loaded\n", tally->suite, section);
 		zone_free(&z);
 		return -1;
 	}
@@ -386,23 +499,19 @@ static int run_document(yaml_document_t *doc, struct tally *tally)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Run every document of one suite file. 0, or -1 when it could not all be read (the tests of
+ * documents not reached are not counted: the failure is). */
+static int run_file(const char *path, struct tally *tally)
 {
-	struct tally tally = {0, 0, false};
-	if (argc == 3 && strcmp(argv[1], "-v") == 0) {
-		tally.verbose = true;
-		argv++;
-		argc--;
-	}
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s [-v] rfc7208-tests.yml\n", argv[0]);
-		return 2;
-	}
-	FILE *fp = fopen(argv[1], "rb");
+	FILE *fp = fopen(path, "rb");
 	if (fp == NULL) {
-		perror(argv[1]);
-		return 2;
+		perror(path);
+		printf("FAIL %s: cannot open the suite\n", path);
+		tally->failed++;
+		return -1;
 	}
+	const char *slash = strrchr(path, '/');
+	tally->suite = slash ? slash + 1 : path;
 	yaml_parser_t parser;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
@@ -410,24 +519,60 @@ int main(int argc, char **argv)
 	for (;;) {
 		yaml_document_t doc;
 		if (!yaml_parser_load(&parser, &doc)) {
-			fprintf(stderr, "%s: YAML error: %s (line %zu)\n", argv[1],
-				parser.problem ? parser.problem : "?",
-				parser.problem_mark.line + 1);
-			rc = 2;
+			printf("FAIL %s: YAML error: %s (line %zu)\n", tally->suite,
+			       parser.problem ? parser.problem : "?", parser.problem_mark.line + 1);
+			tally->failed++;
+			rc = -1;
 			break;
 		}
 		if (yaml_document_get_root_node(&doc) == NULL) {
 			yaml_document_delete(&doc);
 			break;
 		}
-		if (run_document(&doc, &tally) < 0)
-			rc = 2;
+		if (run_document(&doc, tally) < 0)
+			rc = -1;
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&parser);
 	fclose(fp);
-	printf("%d passed, %d failed\n", tally.passed, tally.failed);
-	if (rc)
-		return rc;
-	return tally.failed ? 1 : 0;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct tally tally = {0};
+	int c;
+	while ((c = getopt(argc, argv, "vx:")) != -1) {
+		switch (c) {
+		case 'v': tally.verbose = true; break;
+		case 'x':
+			if (expected_load(&tally, optarg) < 0)
+				return 2;
+			break;
+		default: argc = 0; break;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: %s [-v] [-x expected-differences] suite.yml...\n",
+			argv[0]);
+		return 2;
+	}
+	int rc = 0;
+	for (int i = optind; i < argc; i++)
+		if (run_file(argv[i], &tally) < 0)
+			rc = 1;
+	for (size_t i = 0; i < tally.n_expect; i++) {
+		if (!tally.expect[i].seen) {
+			printf("FAIL %s %s: listed as an expected difference, but no suite run has "
+			       "it\n",
+			       tally.expect[i].suite, tally.expect[i].test);
+			tally.failed++;
+		}
+		free(tally.expect[i].suite);
+		free(tally.expect[i].test);
+		free(tally.expect[i].reason);
+	}
+	free(tally.expect);
+	printf("%d passed, %d failed, %d skipped\n", tally.passed, tally.failed, tally.skipped);
+	return rc || tally.failed ? 1 : 0;
 }

@@ -2,6 +2,7 @@
  * byte for byte what parsing it and dumping it again printed (non-ASCII as UTF-8, order and
  * numbers as stored; C1 controls stay escaped); the JSON array and the text report still come
  * from the parsed object, the report with control characters escaped. */
+#include "checks/score.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,12 +163,68 @@ static void test_output_controls_escaped(void **state)
 	store_close(st);
 }
 
+/* The text report of a domain whose confidentiality could not be measured: "-" for its score,
+ * what could not be measured with the reason, and no advice from those verdicts; advice from
+ * what was measured stays. */
+static void test_output_text_not_measured(void **state)
+{
+	(void)state;
+	char err[256];
+	struct store *st = store_open(NULL, err, sizeof err);
+	int64_t c = store_campaign_create(st, "nm", NULL);
+	store_begin(st);
+	assert_int_equal(store_enqueue(st, c, 0, "a.example", "a.example"), 0);
+	store_commit(st);
+	struct store_job job;
+	assert_int_equal(store_claim(st, c, &job, 1), 1);
+	struct result *res = result_new("a.example");
+	static const struct {
+		enum check_id id;	    /* the check */
+		enum verdict_status status; /* its verdict */
+		const char *reason;	    /* and why */
+	} v[] = {
+		{CHECK_MX, VERDICT_PASS, "1 of 1 MX hosts resolve"},
+		{CHECK_STARTTLS, VERDICT_NOT_TESTABLE, "no MX address could be tested: 421 busy"},
+		{CHECK_X509, VERDICT_NOT_TESTABLE, "no TLS session, so no certificate to judge"},
+		{CHECK_DANE, VERDICT_ABSENT, "no TLSA records"},
+		{CHECK_SPF, VERDICT_ABSENT, "no SPF record"},
+		{CHECK_DKIM, VERDICT_ABSENT, "no _domainkey"},
+		{CHECK_DMARC, VERDICT_ABSENT, "no DMARC record"},
+		{CHECK_MTASTS, VERDICT_ABSENT, "no MTA-STS record"},
+		{CHECK_DNSSEC, VERDICT_ABSENT, "not signed"},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		result_set(res, v[i].id, NULL, v[i].status, "%s", v[i].reason);
+	score_apply(score_table_builtin(), res);
+	store_put_result(st, &job, res, NULL, 5);
+	result_free(res);
+	store_job_clear(&job);
+	assert_int_equal(store_flush(st), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(output_campaign(st, c, OUTPUT_TEXT, f), 0);
+	fclose(f);
+	if (strstr(buf, "confidentiality  -    -/10  not measured: starttls x509  missing: dane "
+			"dnssec mta-sts\n") == NULL ||
+	    strstr(buf, "spoofing         .....  0/10") == NULL ||
+	    strstr(buf, "Not measured (no score from it, no advice):\n"
+			"   - starttls: no MX address could be tested: 421 busy\n"
+			"   - x509: no TLS session") == NULL ||
+	    strstr(buf, "offer STARTTLS") != NULL || strstr(buf, "use certificates") != NULL ||
+	    strstr(buf, "1. publish one valid SPF record") == NULL)
+		fail_msg("text report:\n%s", buf);
+	free(buf);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_jsonl_is_the_parsed_dump),
 		cmocka_unit_test(test_output_json_and_text_still_parse),
 		cmocka_unit_test(test_output_controls_escaped),
+		cmocka_unit_test(test_output_text_not_measured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -361,6 +362,84 @@ static void test_store_migrates_v2(void **state)
 	store_tmp_remove(path);
 }
 
+/* A withheld score is stored as NULL with the count of indeterminate checks, and v_measured
+ * counts it as not measured; a job put back for a retry is not claimed before its time, is
+ * counted as waiting, and keeps its attempts. */
+static void test_store_withheld_and_retry(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	char *path = store_tmp_path();
+	struct store *st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	int64_t c = store_campaign_create(st, "r", "{}");
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_enqueue(st, c, 0, "a.example", "a.example"), 0);
+	assert_int_equal(store_enqueue(st, c, 1, "b.example", "b.example"), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_set_batching(st, NULL, 100, 1000);
+
+	struct store_job jobs[2];
+	assert_int_equal(store_claim(st, c, jobs, 2), 2);
+	assert_int_equal(jobs[0].attempts, 1);
+	/* a: scored with confidentiality withheld; b: back for a retry in an hour. */
+	struct result *res = store_test_result("a.example", 0);
+	res->score[MECSA_CONFIDENTIALITY] = -1;
+	res->score[MECSA_SPOOFING] = 3;
+	res->score[MECSA_INTEGRITY] = 0;
+	res->indeterminate = 2;
+	store_put_result(st, &jobs[0], res, NULL, 5);
+	result_free(res);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	store_put_retry(st, &jobs[1], now + 3600 * 1000);
+	assert_int_equal(store_flush(st), 0);
+
+	struct store_counts n;
+	assert_int_equal(store_counts(st, c, &n), 0);
+	assert_int_equal(n.pending, 1);
+	assert_int_equal(n.retry, 1);
+	assert_int_equal(n.done, 1);
+	int64_t waiting = 0, first = 0;
+	assert_int_equal(store_retry_waiting(st, c, &waiting, &first), 0);
+	assert_int_equal(waiting, 1);
+	assert_true(first >= now + 3600 * 1000);
+	struct store_job again[1];
+	assert_int_equal(store_claim(st, c, again, 1), 0); /* not due yet */
+	for (int i = 0; i < 2; i++)
+		store_job_clear(&jobs[i]);
+	store_close(st);
+
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(store_count(db, "SELECT COUNT(*) FROM results WHERE "
+					 "score_confidentiality IS NULL AND score_spoofing = 3 AND "
+					 "indeterminate = 2"),
+			 1);
+	assert_int_equal(store_count(db, "SELECT not_measured FROM v_measured WHERE category = "
+					 "'confidentiality'"),
+			 1);
+	assert_int_equal(store_count(db, "SELECT measured FROM v_measured WHERE category = "
+					 "'spoofing'"),
+			 1);
+	/* Its time has come: claimed again, with its second attempt, and no longer waiting. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE queue SET retry_at = 1 WHERE retry_at IS NOT NULL",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	st = store_open(path, err, sizeof err);
+	assert_non_null(st);
+	assert_int_equal(store_claim(st, c, again, 1), 1);
+	assert_string_equal(again[0].domain, "b.example");
+	assert_int_equal(again[0].attempts, 2);
+	assert_int_equal(store_retry_waiting(st, c, &waiting, &first), 0);
+	assert_int_equal(waiting, 0);
+	store_job_clear(&again[0]);
+	store_close(st);
+	store_tmp_remove(path);
+}
+
 static void test_store_open_errors(void **state)
 {
 	(void)state;
@@ -378,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_store_file_reopen_and_rows),
 		cmocka_unit_test(test_store_migrates_v2),
 		cmocka_unit_test(test_store_open_errors),
+		cmocka_unit_test(test_store_withheld_and_retry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

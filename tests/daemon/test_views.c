@@ -25,6 +25,8 @@ static const struct {
 	{"001_initial.sql", 0x9ebf3572f19be1e7ull},
 	{"002_daemon.sql", 0xdc8bf30ef4e04896ull},
 	{"003_verdict_check.sql", 0x60a727f3b1f0ce5eull},
+	{"004_queue_invalid_input.sql", 0x4ee75e3f20e15104ull},
+	{"005_measured.sql", 0x68839a8c2d469b09ull},
 	{"006_views.sql", 0xf8c84a8047fe4654ull},
 };
 

@@ -611,6 +611,193 @@ static void test_mecsa_st_mechanism(void **state)
 	score_table_free(t);
 }
 
+/* Withheld scores: a category whose score depends on a protocol whose support could not be
+ * measured (its check: dns_error or not_testable) gets no score in fixed mode, with a reason;
+ * mecsa-st mode keeps mecsa-st's number. A score no outcome of the unknown verdicts could
+ * change stands. */
+#define V(c, st) [c] = VERDICT_##st
+struct withheld_case {
+	const char *name;			  /* what the case shows */
+	double percent[MECSA_PROTO_MAX];	  /* res->percent[] */
+	bool flags[MECSA_PROTO_MAX];		  /* the policies' res->supported[] */
+	enum verdict_status verdict[CHECK_MAX];	  /* per check; VERDICT_NONE: not set */
+	int policy_accepted;			  /* MTA-STS detail.policy_accepted: -1 absent */
+	int fixed[MECSA_CAT_MAX];		  /* fixed-mode scores, -1 withheld */
+	int mecsa_st[MECSA_CAT_MAX];		  /* mecsa-st-mode scores */
+	const char *not_measured[MECSA_CAT_MAX];  /* per category, comma-joined */
+	const char *missing[MECSA_CAT_MAX];	  /* per category, comma-joined */
+	int indeterminate;			  /* checks behind a withheld score */
+	const char *reason_has;			  /* in the first withheld category's reason */
+};
+
+static const struct withheld_case withheld_cases[] = {
+	{"the resolver did not answer: every lookup timed out",
+	 {0}, {0},
+	 {V(CHECK_MX, DNS_ERROR), V(CHECK_STARTTLS, DNS_ERROR), V(CHECK_X509, NOT_TESTABLE),
+	  V(CHECK_DANE, NOT_TESTABLE), V(CHECK_SPF, DNS_ERROR), V(CHECK_DKIM, DNS_ERROR),
+	  V(CHECK_DMARC, DNS_ERROR), V(CHECK_MTASTS, DNS_ERROR), V(CHECK_DNSSEC, NOT_TESTABLE)},
+	 -1, {-1, -1, -1}, {0, 0, 0},
+	 {"starttls,x509,dane,dnssec,mta-sts", "spf,spf_policy,dkim,dmarc,dmarc_policy,dnssec",
+	  "dkim,dmarc,dmarc_policy,dnssec"},
+	 {"", "", ""}, 8, "starttls (dns_error"},
+	{"every MX refused: confidentiality not measured, the rest is",
+	 {[MECSA_SPF] = 100, [MECSA_DKIM] = 100, [MECSA_DMARC] = 100},
+	 {[MECSA_SPF_POLICY] = true, [MECSA_DMARC_POLICY] = true},
+	 {V(CHECK_MX, PASS), V(CHECK_STARTTLS, NOT_TESTABLE), V(CHECK_X509, NOT_TESTABLE),
+	  V(CHECK_DANE, NOT_TESTABLE), V(CHECK_SPF, PASS), V(CHECK_DKIM, PASS),
+	  V(CHECK_DMARC, PASS), V(CHECK_MTASTS, ABSENT), V(CHECK_DNSSEC, ABSENT)},
+	 -1, {-1, 8, 7}, {0, 8, 7},
+	 {"starttls,x509,dane", "", ""}, {"dnssec,mta-sts", "dnssec", "dnssec"}, 3,
+	 "starttls (not_testable"},
+	{"no STARTTLS measured: a DNSSEC SERVFAIL cannot change confidentiality 0",
+	 {[MECSA_SPF] = 100}, {0},
+	 {V(CHECK_MX, PASS), V(CHECK_STARTTLS, FAIL), V(CHECK_X509, NOT_TESTABLE),
+	  V(CHECK_DANE, ABSENT), V(CHECK_SPF, PASS), V(CHECK_DKIM, ABSENT), V(CHECK_DMARC, ABSENT),
+	  V(CHECK_MTASTS, ABSENT), V(CHECK_DNSSEC, DNS_ERROR)},
+	 -1, {0, -1, -1}, {0, 3, 0},
+	 {"x509,dnssec", "dnssec", "dnssec"},
+	 {"starttls,dane,mta-sts", "spf_policy,dkim,dmarc,dmarc_policy", "dkim,dmarc,dmarc_policy"},
+	 1, "dnssec (dns_error"},
+	{"a DKIM SERVFAIL beside everything else",
+	 {[MECSA_STARTTLS] = 100, [MECSA_X509] = 100, [MECSA_DANE] = 100, [MECSA_DNSSEC] = 100,
+	  [MECSA_MTA_STS] = 100, [MECSA_SPF] = 100, [MECSA_DMARC] = 100},
+	 {[MECSA_SPF_POLICY] = true, [MECSA_DMARC_POLICY] = true},
+	 {V(CHECK_STARTTLS, PASS), V(CHECK_X509, PASS), V(CHECK_DANE, PASS), V(CHECK_SPF, PASS),
+	  V(CHECK_DKIM, DNS_ERROR), V(CHECK_DMARC, PASS), V(CHECK_MTASTS, PASS),
+	  V(CHECK_DNSSEC, PASS)},
+	 1, {10, -1, -1}, {10, 0, 4},
+	 {"", "dkim", "dkim"}, {"", "", ""}, 1, "dkim (dns_error"},
+	{"an MTA-STS policy fetch that timed out",
+	 {[MECSA_STARTTLS] = 100, [MECSA_X509] = 100}, {0},
+	 {V(CHECK_STARTTLS, PASS), V(CHECK_X509, PASS), V(CHECK_DANE, ABSENT),
+	  V(CHECK_MTASTS, NOT_TESTABLE), V(CHECK_DNSSEC, ABSENT)},
+	 -1, {-1, 0, 0}, {7, 0, 0},
+	 {"mta-sts", "", ""}, {"dane,dnssec", "spf,spf_policy,dkim,dmarc,dmarc_policy,dnssec",
+	  "dkim,dmarc,dmarc_policy,dnssec"}, 1, "mta-sts (not_testable"},
+	{"support shown stands even when the check could not finish",
+	 {[MECSA_STARTTLS] = 100, [MECSA_X509] = 100, [MECSA_MTA_STS] = 100}, {0},
+	 {V(CHECK_STARTTLS, PASS), V(CHECK_X509, PASS), V(CHECK_DANE, ABSENT),
+	  V(CHECK_MTASTS, DNS_ERROR), V(CHECK_DNSSEC, ABSENT)},
+	 1, {10, 0, 0}, {10, 0, 0},
+	 {"", "", ""}, {"dane,dnssec", "spf,spf_policy,dkim,dmarc,dmarc_policy,dnssec",
+	  "dkim,dmarc,dmarc_policy,dnssec"}, 0, NULL},
+	{"fixed mode: a policy the MTA-STS check refused is no support",
+	 {[MECSA_STARTTLS] = 100, [MECSA_X509] = 100, [MECSA_MTA_STS] = 100}, {0},
+	 {V(CHECK_STARTTLS, PASS), V(CHECK_X509, PASS), V(CHECK_DANE, ABSENT),
+	  V(CHECK_MTASTS, FAIL), V(CHECK_DNSSEC, ABSENT)},
+	 0, {7, 0, 0}, {10, 0, 0},
+	 {"", "", ""}, {"dane,dnssec,mta-sts", "spf,spf_policy,dkim,dmarc,dmarc_policy,dnssec",
+	  "dkim,dmarc,dmarc_policy,dnssec"}, 0, NULL},
+	{"fixed mode: the same policy accepted counts",
+	 {[MECSA_STARTTLS] = 100, [MECSA_X509] = 100, [MECSA_MTA_STS] = 100}, {0},
+	 {V(CHECK_STARTTLS, PASS), V(CHECK_X509, PASS), V(CHECK_DANE, ABSENT),
+	  V(CHECK_MTASTS, PASS), V(CHECK_DNSSEC, ABSENT)},
+	 1, {10, 0, 0}, {10, 0, 0},
+	 {"", "", ""}, {"dane,dnssec", "spf,spf_policy,dkim,dmarc,dmarc_policy,dnssec",
+	  "dkim,dmarc,dmarc_policy,dnssec"}, 0, NULL},
+};
+
+static void withheld_join(unsigned set, char *buf, size_t len)
+{
+	score_combination(set, buf, len);
+}
+
+static void test_withheld(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof withheld_cases / sizeof withheld_cases[0]; i++) {
+		const struct withheld_case *wc = &withheld_cases[i];
+		for (int mode = 0; mode < SCORE_MODE_MAX; mode++) {
+			struct score_table t = *score_table_builtin();
+			t.mode = (enum score_mode)mode;
+			struct result *res = result_new("example.org");
+			memcpy(res->percent, wc->percent, sizeof res->percent);
+			memcpy(res->supported, wc->flags, sizeof res->supported);
+			for (int c = 0; c < CHECK_MAX; c++) {
+				json_t *d = NULL;
+				if (c == CHECK_MTASTS && wc->policy_accepted >= 0)
+					d = json_pack("{s:b}", "policy_accepted",
+						      wc->policy_accepted);
+				if (wc->verdict[c] != VERDICT_NONE)
+					result_set(res, (enum check_id)c, d, wc->verdict[c], "%s",
+						   "as the case says");
+				else
+					json_decref(d);
+			}
+			score_apply(&t, res);
+			const int *want = mode == SCORE_MODE_FIXED ? wc->fixed : wc->mecsa_st;
+			const char *first_reason = NULL;
+			for (int c = 0; c < MECSA_CAT_MAX; c++) {
+				char buf[SCORE_KEY_MAX], missing[SCORE_KEY_MAX];
+				if (res->score[c] != want[c])
+					fail_msg("%s (%s): %s score %d, want %d", wc->name,
+						 score_mode_name(t.mode), mecsa_category_name(c),
+						 res->score[c], want[c]);
+				if (mode != SCORE_MODE_FIXED)
+					continue; /* mecsa-st's table decides otherwise: not asked */
+				withheld_join(res->not_measured[c], buf, sizeof buf);
+				if (strcmp(buf, wc->not_measured[c]) != 0)
+					fail_msg("%s: %s not measured '%s', want '%s'", wc->name,
+						 mecsa_category_name(c), buf, wc->not_measured[c]);
+				join_array(res->missing[c], missing, sizeof missing);
+				if (strcmp(missing, wc->missing[c]) != 0)
+					fail_msg("%s: %s missing '%s', want '%s'", wc->name,
+						 mecsa_category_name(c), missing, wc->missing[c]);
+				/* mecsa-st mode keeps its number; whether it would be withheld
+				 * depends on its own (flattened) table. */
+				if (res->withheld[c] != (wc->fixed[c] < 0) ||
+				    (res->withheld_reason[c] != NULL) != (wc->fixed[c] < 0))
+					fail_msg("%s (%s): %s withheld %d, reason %s", wc->name,
+						 score_mode_name(t.mode), mecsa_category_name(c),
+						 res->withheld[c],
+						 res->withheld_reason[c] ? res->withheld_reason[c]
+									 : "(none)");
+				if (res->withheld_reason[c] && first_reason == NULL)
+					first_reason = res->withheld_reason[c];
+			}
+			if (mode == SCORE_MODE_FIXED && res->indeterminate != wc->indeterminate)
+				fail_msg("%s: indeterminate %d, want %d", wc->name,
+					 res->indeterminate, wc->indeterminate);
+			if (mode == SCORE_MODE_FIXED && wc->reason_has &&
+			    (first_reason == NULL || strstr(first_reason, wc->reason_has) == NULL))
+				fail_msg("%s: reason '%s' lacks '%s'", wc->name,
+					 first_reason ? first_reason : "(none)", wc->reason_has);
+			result_free(res);
+		}
+	}
+}
+
+/* score_bounds: the range a category's score can take over the unknown protocols. */
+static void test_bounds(void **state)
+{
+	(void)state;
+	static const struct {
+		enum mecsa_category cat; /* the category */
+		const char *known;	 /* supported, measured */
+		const char *unknown;	 /* not measured */
+		int lo, hi;		 /* fixed mode */
+	} cases[] = {
+		{MECSA_CONFIDENTIALITY, "", "", 0, 0},
+		{MECSA_CONFIDENTIALITY, "", "starttls,x509,dane,dnssec,mta-sts", 0, 10},
+		{MECSA_CONFIDENTIALITY, "", "dnssec", 0, 0},
+		{MECSA_CONFIDENTIALITY, "starttls", "x509", 5, 7},
+		{MECSA_CONFIDENTIALITY, "starttls,x509,mta-sts", "dane,dnssec", 10, 10},
+		{MECSA_SPOOFING, "spf", "dnssec", 3, 4},
+		{MECSA_SPOOFING, "spf,spf_policy", "dkim", 6, 6},
+		{MECSA_INTEGRITY, "", "dnssec", 0, 2},
+		{MECSA_INTEGRITY, "dkim,dmarc,dmarc_policy,dnssec", "spf", 10, 10},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int lo, hi;
+		score_bounds(score_table_builtin(), cases[i].cat, set_of(cases[i].known),
+			     set_of(cases[i].unknown), &lo, &hi);
+		if (lo != cases[i].lo || hi != cases[i].hi)
+			fail_msg("%s known '%s' unknown '%s': %d..%d, want %d..%d",
+				 mecsa_category_name(cases[i].cat), cases[i].known,
+				 cases[i].unknown, lo, hi, cases[i].lo, cases[i].hi);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_unscored_states),	  cmocka_unit_test(test_stars),
 		cmocka_unit_test(test_names),		  cmocka_unit_test(test_table_equal),
 		cmocka_unit_test(test_mecsa_st_mechanism),
+		cmocka_unit_test(test_withheld),	  cmocka_unit_test(test_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,12 +7,16 @@ decide what the banner, the EHLO reply, STARTTLS and the TLS handshake look like
 It never accepts mail: MAIL/RCPT/DATA are refused. Standard library only.
 
 Knobs (all optional; a behaviour name is a preset of knobs, see PRESETS):
-  banner:     normal | multiline | 421 | 554 | silent | garbage | oversized | close
+  banner:     normal | multiline | 421 | 554 | silent | garbage | oversized | close | flaky
+              (flaky: 421 to the first connection after quiet_ms of silence on the address,
+              a normal banner to the connections that follow it within quiet_ms: a server
+              that fails the first time and answers later)
   ehlo:       normal | multiline | fail | oversized
   starttls:   offer | none | hidden        (hidden: not advertised, but accepted)
   tls:        ok | 454 | close | garbage | tls10 | injection
   requiretls: none | pre | post | both     (where REQUIRETLS is advertised)
   delay_ms:   milliseconds to wait before every reply (benchmarks, slow peers)
+  quiet_ms:   the silence after which a flaky banner fails again (default 5000)
   hostname:   the name in the banner and the EHLO reply
   cert, key:  PEM files (cert = leaf + chain as sent) for the TLS handshake
 """
@@ -41,6 +45,7 @@ PRESETS = {
     "multiline": {"banner": "multiline", "ehlo": "multiline"},
     "421": {"banner": "421"},
     "554": {"banner": "554"},
+    "flaky": {"banner": "flaky"},
     "silent": {"banner": "silent"},
     "close": {"banner": "close"},
     "garbage": {"banner": "garbage"},
@@ -57,11 +62,13 @@ DEFAULTS = {
     "tls": "ok",
     "requiretls": "none",
     "delay_ms": 0,
+    "quiet_ms": 5000,
     "hostname": "fake.world.mxs",
 }
 
 CHOICES = {
-    "banner": {"normal", "multiline", "421", "554", "silent", "garbage", "oversized", "close"},
+    "banner": {"normal", "multiline", "421", "554", "silent", "garbage", "oversized", "close",
+               "flaky"},
     "ehlo": {"normal", "multiline", "fail", "oversized"},
     "starttls": {"offer", "none", "hidden"},
     "tls": {"ok", "454", "close", "garbage", "tls10", "injection"},
@@ -71,6 +78,7 @@ CHOICES = {
 IDLE_SECONDS = 300      # a client silent for this long is dropped
 LINE_LIMIT = 64 * 1024  # longest command line read from a client
 OVERSIZED = 100 * 1024  # length of the deliberately oversized reply line
+FLAKY_LAST = {}         # flaky banners: local address -> time of its last connection
 GARBAGE = b"\x16\x03\x01\x00\xff\x00\x01\xfe\x80garbage \xc3\x28 not smtp \x00\x00\r\n"
 
 
@@ -143,6 +151,14 @@ class Session:
         if kind == "421":
             await self.lines(("421", "4.3.2 %s Service not available, closing channel" % host))
             return False
+        if kind == "flaky":
+            addr = self.writer.get_extra_info("sockname")[0]
+            now = time.monotonic()
+            last = FLAKY_LAST.get(addr)
+            FLAKY_LAST[addr] = now
+            if last is None or (now - last) * 1000 > b["quiet_ms"]:
+                await self.lines(("421", "4.3.2 %s busy, try again later" % host))
+                return False
         if kind == "554":
             await self.lines(("554", "5.3.2 %s No SMTP service here" % host))
             return False
