@@ -37,6 +37,8 @@ struct result *result_new(const char *domain)
 	res->domain = xstrdup(domain);
 	for (int c = 0; c < MECSA_CAT_MAX; c++)
 		res->score[c] = -1;
+	for (int p = 0; p < MECSA_PROTO_MAX; p++)
+		res->percent_fixed[p] = -1.0;
 	return res;
 }
 
