@@ -345,7 +345,7 @@ static int x509_key_level(X509 *leaf, STACK_OF(X509) *built, char *why, size_t l
 				 EVP_PKEY_get_security_bits(pk), X509_SECURITY_BITS);
 			return 0;
 		}
-		if (i == n - 1 && i > 0 && X509_check_issued(x, x) == X509_V_OK)
+		if (i == n - 1 && i > 0 && X509_self_signed(x, 0) == 1)
 			continue; /* the self-signed anchor: its signature is not relied upon */
 		int mdnid = NID_undef, secbits = -1;
 		uint32_t flags = 0;
@@ -628,7 +628,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	json_object_set_new(j->detail, "chain_complete",
 			    j->chain_complete < 0 ? json_null() : json_boolean(j->chain_complete));
 	json_object_set_new(j->detail, "self_signed",
-			    json_boolean(X509_check_issued(leaf, leaf) == X509_V_OK));
+			    json_boolean(X509_self_signed(leaf, 0) == 1));
 	if (!j->chain_ok) {
 		const char *e = x509_store ? X509_verify_cert_error_string(err)
 					   : "no CA bundle loaded";

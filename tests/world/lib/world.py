@@ -304,9 +304,17 @@ class Pki:
         self.spec = world["pki"]
         self.paths = {}             # cert name -> {key, cert, chain}
 
-    def genkey(self, path):
-        run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-out", path])
+    def genkey(self, path, kind="ec256"):
+        """kind: ec256 (default), or rsaN for an N-bit RSA key (rsa1024: below OpenSSL's
+        security level 2)."""
+        if kind.startswith("rsa") and kind[3:].isdigit():
+            run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                 "rsa_keygen_bits:%s" % kind[3:], "-out", path])
+        elif kind == "ec256":
+            run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                 "ec_paramgen_curve:P-256", "-out", path])
+        else:
+            raise WorldError("unknown key kind %s" % kind)
         os.chmod(path, 0o600)
 
     def make_ca(self, name, cn, parent=None, cdp=None):
@@ -343,7 +351,7 @@ class Pki:
         d = os.path.join(self.dir, "certs")
         os.makedirs(d, exist_ok=True)
         key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
-        self.genkey(key)
+        self.genkey(key, spec.get("key", "ec256"))
         issuer = spec.get("issuer", "intermediate")
         ca = {"intermediate": "ca-intermediate", "other-root": "ca-other",
               "self": None}.get(issuer, "bad")
@@ -790,8 +798,11 @@ def build_fakesmtp(world, pki, by_addr):
         e = dict(f)
         if "range" in e and bulk_delay:
             e["delay_ms"] = int(bulk_delay)   # benchmarks: a slow bulk of peers
-        cert = pki.paths[e.pop("cert", "mx-valid")]
+        cert_name = e.pop("cert", "mx-valid")
+        cert = pki.paths[cert_name]
         e["cert"], e["key"] = cert["chain"], cert["key"]
+        if "key" in world["pki"]["certs"].get(cert_name, {}):
+            e["seclevel0"] = True   # a weak key loads only below security level 2
         if "addr" in e:
             names = by_addr.get(str(ipaddress.ip_address(e["addr"])), [])
             e.setdefault("hostname", names[0] if names else "fake.world.mxs")
