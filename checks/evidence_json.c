@@ -70,6 +70,10 @@ static void evidence_answer_write(struct json_out *o, const struct dns_answer *a
 		json_out_key_str(o, "canonical", a->canonical, strlen(a->canonical));
 	if (a->why)
 		json_out_key_str(o, "why", a->why, strlen(a->why));
+	if (a->cd && a->cd->qname) {
+		json_out_key(o, "cd"); /* the CD=1 re-query, same shape (dns_answer.h) */
+		evidence_answer_write(o, a->cd);
+	}
 	json_out_close(o, '}');
 }
 
@@ -220,18 +224,16 @@ static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)
 	return 0;
 }
 
-static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
+/* Fill a (a fresh slot) from o; depth 0 for an answer, 1 for its CD=1 re-query. */
+static int evidence_answer_fill(struct dns_answer *a, const json_t *o, int depth)
 {
-	const char *name = json_string_value(json_object_get(o, "name"));
-	json_int_t type = json_integer_value(json_object_get(o, "type"));
 	const char *status = json_string_value(json_object_get(o, "status"));
 	const char *dnssec = json_string_value(json_object_get(o, "dnssec"));
-	if (!name || type <= 0 || type > 65535 || !status || !dnssec)
+	if (!status || !dnssec)
 		return -1;
 	int st = dns_status_parse(status), sec = dnssec_status_parse(dnssec);
 	if (st < 0 || sec < 0)
 		return -1;
-	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
 	a->status = (enum dns_status)st;
 	a->dnssec = (enum dnssec_status)sec;
 	a->rcode = (int)json_integer_value(json_object_get(o, "rcode"));
@@ -246,7 +248,30 @@ static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
 		if (evidence_rr_from_json(a, r) < 0)
 			return -1;
 	}
+	const json_t *cd = json_object_get(o, "cd");
+	if (cd && depth == 0) {
+		const char *cdname = json_string_value(json_object_get(cd, "name"));
+		if (!json_is_object(cd) || cdname == NULL)
+			return -1;
+		a->cd = xcalloc(1, sizeof *a->cd);
+		a->cd->qname = xstrdup(cdname);
+		a->cd->qtype = a->qtype;
+		if (evidence_answer_fill(a->cd, cd, 1) < 0)
+			return -1;
+	} else if (cd) {
+		return -1; /* a re-query has no re-query of its own */
+	}
 	return 0;
+}
+
+static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_int_t type = json_integer_value(json_object_get(o, "type"));
+	if (!name || type <= 0 || type > 65535)
+		return -1;
+	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
+	return evidence_answer_fill(a, o, 0);
 }
 
 static int evidence_der_list_from_json(struct der_list *l, const json_t *arr, const char *what,

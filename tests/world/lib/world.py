@@ -29,10 +29,11 @@ WORLD = os.path.dirname(LIB)
 RUN = os.path.join(WORLD, "run")
 PYTHON = "/usr/bin/python3"
 
-DNSSEC_KINDS = ("signed", "nsec3", "unsigned", "expired", "bad-ds", "no-dnskey")
+DNSSEC_KINDS = ("signed", "nsec3", "unsigned", "expired", "bad-ds", "no-dnskey", "lame")
 EXPIRED_WINDOW = ("20240101000000", "20240201000000")    # inception, expiration
 SCENARIO_KEYS = {"what", "zone", "dnssec", "records", "mta_sts", "expect", "expect_stub",
-                 "expect_recursive", "pending", "pending_stub", "pending_recursive"}
+                 "expect_recursive", "pending", "pending_stub", "pending_recursive",
+                 "expect_upstream", "expect_noede", "pending_upstream", "pending_noede"}
 MTA_STS_KEYS = {"policy", "status", "content_type", "redirect", "cert"}
 
 
@@ -137,7 +138,8 @@ def check_scenarios(scenarios):
         if "mta_sts" in sc and set(sc["mta_sts"]) - MTA_STS_KEYS:
             raise WorldError("scenario %s: unknown mta_sts keys" % dom)
         for key in ("expect", "expect_stub", "expect_recursive", "pending", "pending_stub",
-                    "pending_recursive"):
+                    "pending_recursive", "expect_upstream", "expect_noede", "pending_upstream",
+                    "pending_noede"):
             if key in sc and not isinstance(sc[key], dict):
                 raise WorldError("scenario %s: %s must be a map" % (dom, key))
 
@@ -516,6 +518,8 @@ def build_dns(world, zones, pki, ttl):
             text += [expand_macros(l, pki) for l in lines]
         path = os.path.join(zdir, z.name + ".zone")
         write(path, "\n".join(text) + "\n")
+        if z.dnssec == "lame":
+            continue    # delegated to the leaf NSD, which does not serve it (REFUSED): lame
         if z.dnssec == "unsigned":
             leaf_files[z.name] = path
         else:
@@ -606,13 +610,13 @@ UNBOUND_CONF = """server:
     username: ""
     chroot: ""
     directory: "{run}"
-    pidfile: "{run}/pids/unbound.pid"
-    logfile: "{run}/log/unbound.log"
+    pidfile: "{run}/pids/{name}.pid"
+    logfile: "{run}/log/{name}.log"
     use-syslog: no
     log-servfail: yes
     verbosity: 1
     val-log-level: 2
-    ede: yes
+    ede: {ede}
     num-threads: 1
     so-reuseport: no
     outgoing-range: 4096
@@ -642,7 +646,7 @@ UNBOUND_CONF = """server:
 # unbound-control -c run/unbound/unbound.conf stats_noreset (inside the namespace)
 remote-control:
     control-enable: yes
-    control-interface: "{run}/unbound/control.sock"
+    control-interface: "{run}/unbound/{name}.sock"
     control-use-cert: no
 """
 
@@ -827,7 +831,10 @@ def scanner_configs(world):
                    "trust_anchor": rel("root.key"), "timeout": 5000}}
     upstream = {"dns": {"mode": "stub", "validate": "upstream",
                         "upstreams": [world["dns"]["resolver"]], "timeout": 5000}}
-    for name, dns in (("stub", stub), ("recursive", rec), ("upstream", upstream)):
+    noede = {"dns": {"mode": "stub", "validate": "upstream",
+                     "upstreams": [world["dns"]["resolver_noede"]], "timeout": 5000}}
+    for name, dns in (("stub", stub), ("recursive", rec), ("upstream", upstream),
+                      ("noede", noede)):
         conf = dict(dns)
         conf.update(common)
         write(rel("mxsurvey-%s.yaml" % name),
@@ -850,8 +857,12 @@ def build(world, scenarios):
     files = build_dns(world, zones, pki, world.get("ttl", 60))
     log("dns: %d zones signed in %.1f s" % (len(zones) + 2, time.time() - t0))
     nsd = build_nsd(world, files)
-    write(rel("unbound/unbound.conf"), UNBOUND_CONF.format(addr=world["dns"]["resolver"], run=RUN))
+    write(rel("unbound/unbound.conf"), UNBOUND_CONF.format(addr=world["dns"]["resolver"], run=RUN,
+                                                          name="unbound", ede="yes"))
     run(["unbound-checkconf", rel("unbound/unbound.conf")])
+    write(rel("unbound/unbound-noede.conf"), UNBOUND_CONF.format(
+        addr=world["dns"]["resolver_noede"], run=RUN, name="unbound-noede", ede="no"))
+    run(["unbound-checkconf", rel("unbound/unbound-noede.conf")])
     postfix = build_postfix(world, pki)
     sites = build_nginx(world, scenarios, pki)
     build_fakesmtp(world, pki, by_addr)
@@ -859,7 +870,8 @@ def build(world, scenarios):
     write(rel("world.json"), json.dumps({
         "namespace": world["namespace"], "resolver": world["dns"]["resolver"],
         "configs": {"stub": rel("mxsurvey-stub.yaml"), "recursive": rel("mxsurvey-recursive.yaml"),
-                    "upstream": rel("mxsurvey-upstream.yaml")},
+                    "upstream": rel("mxsurvey-upstream.yaml"),
+                    "noede": rel("mxsurvey-noede.yaml")},
         "ca_bundle": rel("pki/ca-bundle.pem"), "root_key": rel("root.key"),
         "root_hints": rel("root.hints"), "mta_sts_sites": sites,
         "scenarios": list(scenarios)}, indent=1) + "\n")
@@ -879,7 +891,7 @@ def namespace_exists(name):
 
 def expected_sockets(world):
     """{(addr, port)} every service must be listening on (TCP)."""
-    want = {(world["dns"]["resolver"], 53)}
+    want = {(world["dns"]["resolver"], 53), (world["dns"]["resolver_noede"], 53)}
     for role in ("root", "tld", "leaf"):
         want.add((world["dns"][role]["addr"], 53))
     for p in world["postfix"]:
@@ -968,6 +980,8 @@ def start(world, nsd, postfix):
         log("started nsd-%s on %s:53" % (role, world["dns"][role]["addr"]))
     run(ns_exec(world, ["unbound", "-c", rel("unbound/unbound.conf")]))
     log("started unbound on %s:53" % world["dns"]["resolver"])
+    run(ns_exec(world, ["unbound", "-c", rel("unbound/unbound-noede.conf")]))
+    log("started unbound (no EDE) on %s:53" % world["dns"]["resolver_noede"])
     # postfix reports start-up errors only to syslog, or to stderr when that is a terminal.
     run(["script", "-qec", shlex.join(ns_exec(world, ["postfix", "-c", postfix, "start"])),
          "/dev/null"])
@@ -1008,7 +1022,8 @@ def stop(world):
     name = world["namespace"]
     ino = netns_inode(name)
     pids = []
-    for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "nginx.pid",
+    for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "unbound-noede.pid",
+              "nginx.pid",
               "fakesmtp.pid", "ocsp.pid"):
         pids.append(pid_of(rel("pids/" + f)))
     pids.append(pid_of(rel("postfix/spool/pid/master.pid")))
