@@ -266,6 +266,8 @@ struct dane_tally {
 	size_t error_hosts;	   /* hosts whose TLSA lookup failed */
 	size_t matched, failed;	   /* addresses matching / failing (mismatch, no TLS) */
 	size_t mecsa_rows, mecsa_match; /* MECSA: counted addresses, and those matching */
+	size_t insecure_tested;	   /* addresses of hosts with insecure TLSA matched for information */
+	size_t insecure_matched;   /* ... and those whose chain the records match */
 	char first_fail[256];	   /* the first failure, for the reason */
 };
 
@@ -283,6 +285,22 @@ static void dane_host_rows(const struct evidence *ev, struct result *res, const 
 		if (!starttls_counted(o))
 			continue;
 		tl->mecsa_rows++;
+		if (st == DANE_HOST_INSECURE && o == STARTTLS_OK) {
+			/* Not usable (RFC 7672 §2.2), but whether the records match the chain tells
+			 * a zone that only lacks signing from a broken deployment: informational,
+			 * counted neither as a match nor as a failure. */
+			char iwhy[160] = "";
+			int k = dane_match(p, tlsa->rr, tlsa->n_rr, base, x509_probe_time(ev, p),
+					   NULL, iwhy, sizeof iwhy);
+			json_t *row = json_pack("{s:s, s:s, s:b, s:b}", "host", t[i].host, "address",
+						t[i].address, "match", k >= 0, "informational", 1);
+			if (k < 0)
+				json_object_set_new(row, "error", json_string(iwhy));
+			tl->insecure_tested++;
+			tl->insecure_matched += k >= 0;
+			json_array_append_new(rows, row);
+			continue;
+		}
 		if (st != DANE_HOST_USABLE)
 			continue;
 		json_t *row = json_pack("{s:s, s:s}", "host", t[i].host, "address", t[i].address);
@@ -354,6 +372,8 @@ static void dane_evaluate(const struct evidence *ev, struct result *res)
 	res->supported[MECSA_DANE] = tl.mecsa_rows && pct >= 80.0;
 	json_t *d = json_pack("{s:o, s:o, s:i, s:i, s:f}", "hosts", hj, "addresses", rows,
 			      "matched", (int)tl.matched, "failed", (int)tl.failed, "percent", pct);
+	json_object_set_new(d, "insecure_tested", json_integer((json_int_t)tl.insecure_tested));
+	json_object_set_new(d, "insecure_matched", json_integer((json_int_t)tl.insecure_matched));
 
 	if (tl.hosts == 0) {
 		result_set(res, CHECK_DANE, d, VERDICT_NOT_TESTABLE, "no MX host with an address");
@@ -365,6 +385,12 @@ static void dane_evaluate(const struct evidence *ev, struct result *res)
 		else if (tl.unusable_hosts)
 			result_set(res, CHECK_DANE, d, VERDICT_FAIL,
 				   "TLSA records published, but none is usable (RFC 7672 §3.1)");
+		else if (tl.insecure_hosts && tl.insecure_tested)
+			result_set(res, CHECK_DANE, d, VERDICT_ABSENT,
+				   "TLSA records only in zones that are not DNSSEC-secure, so "
+				   "unusable (RFC 7672 §2.2); they match the presented chain at %zu "
+				   "of %zu addresses",
+				   tl.insecure_matched, tl.insecure_tested);
 		else if (tl.insecure_hosts)
 			result_set(res, CHECK_DANE, d, VERDICT_ABSENT,
 				   "TLSA records only in zones that are not DNSSEC-secure, so "

@@ -465,6 +465,11 @@ static size_t dkim_plan(const struct evidence *ev, struct dns_question *q, size_
 		snprintf(name, sizeof name, "%s._domainkey.%s", dkim_selector(i), ev->domain);
 		check_plan_ask(ev, q, max, &n, name, DNS_TYPE_TXT, 0);
 	}
+	/* NOERROR may be a wildcard's answer (DKIM_WILDCARD_PROBE says how it is told apart). */
+	if (h->status == DNS_STATUS_OK || h->status == DNS_STATUS_NODATA) {
+		snprintf(name, sizeof name, "%s._domainkey.%s", DKIM_WILDCARD_PROBE, ev->domain);
+		check_plan_ask(ev, q, max, &n, name, DNS_TYPE_TXT, 0);
+	}
 	return n;
 }
 
@@ -514,6 +519,19 @@ static void dkim_evaluate(const struct evidence *ev, struct result *res)
 	const char *heur = hs == DNS_STATUS_OK || hs == DNS_STATUS_NODATA ? "present"
 			   : hs == DNS_STATUS_NXDOMAIN			? "absent"
 									: "error";
+	/* A wildcard answering for _domainkey: a name below it that nobody publishes exists too.
+	 * Had _domainkey existed (the empty non-terminal above the selectors), the name below it
+	 * would be NXDOMAIN, as no *._domainkey answers for it. */
+	char probe[DKIM_SELECTOR_LEN_MAX + DNAME_MAX + 16];
+	snprintf(probe, sizeof probe, "%s._domainkey.%s", DKIM_WILDCARD_PROBE, ev->domain);
+	const struct dns_answer *w = evidence_dns_find(ev, probe, DNS_TYPE_TXT);
+	int wildcard = -1; /* unknown: not asked, or the probe failed */
+	if (w && (w->status == DNS_STATUS_OK || w->status == DNS_STATUS_NODATA))
+		wildcard = 1;
+	else if (w && w->status == DNS_STATUS_NXDOMAIN)
+		wildcard = 0;
+	if (wildcard == 1 && strcmp(heur, "present") == 0)
+		heur = "wildcard";
 	json_t *sels = json_array();
 	size_t probed = 0, failed = 0, n_usable = 0;
 	char first[DKIM_SELECTOR_LEN_MAX + 1] = "";
@@ -544,6 +562,11 @@ static void dkim_evaluate(const struct evidence *ev, struct result *res)
 			      "heuristic_status", dns_status_name(hs), "selectors", sels,
 			      "selectors_probed", (json_int_t)probed, "selectors_failed",
 			      (json_int_t)failed);
+	json_object_set_new(d, "wildcard", wildcard < 0 ? json_null() : json_boolean(wildcard));
+	json_object_set_new(d, "wildcard_probe",
+			    w ? json_pack("{s:s, s:s}", "qname", probe, "lookup",
+					  dns_status_name(w->status))
+			      : json_null());
 	char keyinfo[VERDICT_REASON_MAX] = "";
 	if (n_usable)
 		snprintf(keyinfo, sizeof keyinfo, "key at selector %s (%s, %d bits)", first,
@@ -552,10 +575,21 @@ static void dkim_evaluate(const struct evidence *ev, struct result *res)
 	/* MECSA counts DKIM as supported when the heuristic says present; a usable key found
 	 * under a selector is stronger evidence and counts too (mxsurvey's addition). */
 	int supported = strcmp(heur, "present") == 0 || n_usable > 0;
-	res->supported[MECSA_DKIM] = supported;
-	res->percent[MECSA_DKIM] = supported ? 100.0 : 0.0;
+	/* mecsa-st cannot see a wildcard and counts it as present; fixed scoring does not. */
+	int mecsa_st = supported || strcmp(heur, "wildcard") == 0;
+	res->supported[MECSA_DKIM] = mecsa_st;
+	res->percent[MECSA_DKIM] = mecsa_st ? 100.0 : 0.0;
+	res->percent_fixed[MECSA_DKIM] = supported ? 100.0 : 0.0;
 
-	if (strcmp(heur, "present") == 0) {
+	if (strcmp(heur, "wildcard") == 0 && n_usable == 0) {
+		result_set(res, CHECK_DKIM, d, VERDICT_ABSENT,
+			   "%s answered %s only because a wildcard answers for it (%s is %s too): "
+			   "no evidence of DKIM, and no key under %zu selectors",
+			   name, dns_status_name(hs), probe, dns_status_name(w->status), probed);
+	} else if (strcmp(heur, "wildcard") == 0) {
+		result_set(res, CHECK_DKIM, d, VERDICT_PASS,
+			   "%s; %s exists only through a wildcard", keyinfo, name);
+	} else if (strcmp(heur, "present") == 0) {
 		result_set(res, CHECK_DKIM, d, VERDICT_PASS, "%s exists (%s)%s%s", name,
 			   dns_status_name(hs), n_usable ? "; " : "", keyinfo);
 	} else if (n_usable) {

@@ -11,6 +11,11 @@
 #define DKIM_RSA_MIN_BITS 1024 /* RFC 8301 §3.2: verifiers reject smaller RSA keys */
 #define DKIM_SELECTORS_MAX 64  /* selectors probed at most (each costs one query per domain) */
 #define DKIM_SELECTOR_LEN_MAX 128
+/* A label no one publishes, asked as <label>._domainkey.<domain> TXT once _domainkey answered
+ * NOERROR: NXDOMAIN shows _domainkey exists; NOERROR shows a wildcard answers for it (RFC 4592:
+ * *.<domain> also synthesizes _domainkey.<domain> when that name does not exist), the known
+ * false positive of the RFC 8020 heuristic. */
+#define DKIM_WILDCARD_PROBE "_mxsurvey-wildcard-probe"
 
 enum dkim_key_type {
 	DKIM_KEY_UNKNOWN = 0, /* k= names a type we do not know, or nothing parsed yet */

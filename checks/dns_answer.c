@@ -63,6 +63,7 @@ const char *dns_type_name(uint16_t type)
 	case DNS_TYPE_TXT: return "TXT";
 	case DNS_TYPE_AAAA: return "AAAA";
 	case DNS_TYPE_DS: return "DS";
+	case DNS_TYPE_RRSIG: return "RRSIG";
 	case DNS_TYPE_DNSKEY: return "DNSKEY";
 	case DNS_TYPE_TLSA: return "TLSA";
 	case DNS_TYPE_SPF: return "SPF";
@@ -73,6 +74,17 @@ const char *dns_type_name(uint16_t type)
 int dns_status_is_answer(enum dns_status s)
 {
 	return s == DNS_STATUS_OK || s == DNS_STATUS_NODATA || s == DNS_STATUS_NXDOMAIN;
+}
+
+enum dnssec_status dns_answer_dnssec(const struct dns_answer *a)
+{
+	if (a->dnssec == DNSSEC_BOGUS)
+		return DNSSEC_BOGUS;
+	if (a->status == DNS_STATUS_SERVFAIL && a->cd && dns_status_is_answer(a->cd->status))
+		return DNSSEC_BOGUS;
+	if (!dns_status_is_answer(a->status))
+		return DNSSEC_INDETERMINATE;
+	return a->dnssec;
 }
 
 struct dns_rdata *dns_answer_add(struct dns_answer *a, uint16_t type, const char *text,
@@ -100,6 +112,11 @@ void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src)
 	dst->why = src->why ? xstrdup(src->why) : NULL;
 	dst->rr = NULL;
 	dst->n_rr = 0;
+	dst->cd = NULL;
+	if (src->cd) {
+		dst->cd = xcalloc(1, sizeof *dst->cd);
+		dns_answer_copy(dst->cd, src->cd);
+	}
 	for (size_t i = 0; i < src->n_rr; i++) {
 		const struct dns_rdata *s = &src->rr[i];
 		struct dns_rdata *d = dns_answer_add(dst, s->type, s->text, s->data, s->len);
@@ -117,6 +134,8 @@ size_t dns_answer_footprint(const struct dns_answer *a)
 		   a->n_rr * sizeof *a->rr;
 	for (size_t i = 0; i < a->n_rr; i++)
 		n += xstrsize(a->rr[i].text) + (a->rr[i].data ? a->rr[i].len + 1 : 0);
+	if (a->cd)
+		n += sizeof *a->cd + dns_answer_footprint(a->cd);
 	return n;
 }
 
@@ -132,5 +151,9 @@ void dns_answer_clear(struct dns_answer *a)
 	free(a->qname);
 	free(a->canonical);
 	free(a->why);
+	if (a->cd) {
+		dns_answer_clear(a->cd);
+		free(a->cd);
+	}
 	memset(a, 0, sizeof *a);
 }

@@ -35,6 +35,7 @@ enum {
 	DNS_TYPE_TXT = 16,
 	DNS_TYPE_AAAA = 28,
 	DNS_TYPE_DS = 43,
+	DNS_TYPE_RRSIG = 46,
 	DNS_TYPE_DNSKEY = 48,
 	DNS_TYPE_TLSA = 52,
 	DNS_TYPE_SPF = 99,
@@ -48,7 +49,8 @@ struct dns_rdata {
 	uint8_t selector;  /* TLSA: selector */
 	uint8_t mtype;	   /* TLSA: matching type */
 	char *text;	   /* owned: MX/NS/CNAME target (no trailing dot), A/AAAA address text */
-	unsigned char *data; /* owned: TXT character-strings concatenated; TLSA association data */
+	unsigned char *data; /* owned: TXT character-strings concatenated; TLSA association data;
+				DS, DNSKEY and RRSIG: the RDATA as on the wire */
 	size_t len;	   /* length of data */
 	uint32_t ttl;	   /* TTL as received */
 };
@@ -63,6 +65,13 @@ struct dns_answer {
 	char *why;		   /* owned: extra detail (EDE text, error string), or NULL */
 	size_t n_rr;		   /* number of RRs in rr */
 	struct dns_rdata *rr;	   /* owned: the RRset of qtype */
+	/* owned, or NULL: the same question asked again with CD=1 (checking disabled) and DO,
+	 * after a SERVFAIL without an Extended DNS Error from a trusted validating resolver
+	 * (stub + validate: upstream). Raw: status, rcode, the RRs of qtype and, only here,
+	 * every RRSIG of the reply (type DNS_TYPE_RRSIG) in rr. Data back means the resolver
+	 * refused the answer for DNSSEC (bogus); SERVFAIL again, a server failure. Judged in
+	 * checks/dnssec_why.c; its own cd is always NULL. */
+	struct dns_answer *cd;
 };
 
 const char *dns_status_name(enum dns_status s);
@@ -73,6 +82,12 @@ int dnssec_status_parse(const char *name); /* -1 when unknown */
 
 /* 1 for statuses that are a definite answer (OK, NODATA, NXDOMAIN), 0 for failures. */
 int dns_status_is_answer(enum dns_status s);
+
+/* The DNSSEC status of an answer as judged from all its evidence: the resolver's (a->dnssec),
+ * and for a SERVFAIL without an Extended DNS Error, its CD=1 re-query: a definite answer with
+ * checking disabled means the resolver refused it for DNSSEC, so bogus. A failed lookup
+ * otherwise has no status (indeterminate). */
+enum dnssec_status dns_answer_dnssec(const struct dns_answer *a);
 
 /* Deep copy into dst, which must hold nothing (it is overwritten, not freed: clear it first). */
 void dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);

@@ -82,6 +82,10 @@ static void evidence_answer_write(struct json_out *o, const struct dns_answer *a
 		json_out_key_str(o, "canonical", a->canonical, strlen(a->canonical));
 	if (a->why)
 		json_out_key_str(o, "why", a->why, strlen(a->why));
+	if (a->cd && a->cd->qname) {
+		json_out_key(o, "cd"); /* the CD=1 re-query, same shape (dns_answer.h) */
+		evidence_answer_write(o, a->cd);
+	}
 	json_out_close(o, '}');
 }
 
@@ -232,17 +236,14 @@ static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)
 	return 0;
 }
 
-/* 0, or -1 with a reason in err. Stored evidence is read as hostile input (rescore, merge): an
- * answer that repeats the (name, type) of an earlier one is refused, since which of the two a
- * check should see cannot be told, and merging them would invent an RRset nobody served. */
-static int evidence_answer_from_json(struct evidence *ev, const json_t *o, char *err,
-				     size_t errlen)
+/* Fill a (a fresh slot) from o: 0, or -1 with a reason in err. depth 0 for an answer, 1 for
+ * its CD=1 re-query. */
+static int evidence_answer_fill(struct dns_answer *a, const json_t *o, int depth, char *err,
+				size_t errlen)
 {
-	const char *name = json_string_value(json_object_get(o, "name"));
-	json_int_t type = json_integer_value(json_object_get(o, "type"));
 	const char *status = json_string_value(json_object_get(o, "status"));
 	const char *dnssec = json_string_value(json_object_get(o, "dnssec"));
-	if (!name || type <= 0 || type > 65535 || !status || !dnssec) {
+	if (!status || !dnssec) {
 		snprintf(err, errlen, "name, type, status or dnssec missing or invalid");
 		return -1;
 	}
@@ -251,13 +252,6 @@ static int evidence_answer_from_json(struct evidence *ev, const json_t *o, char 
 		snprintf(err, errlen, "unknown status or dnssec status");
 		return -1;
 	}
-	const struct dns_answer *earlier = evidence_dns_find(ev, name, (unsigned)type);
-	if (earlier != NULL) {
-		snprintf(err, errlen, "same name and type %d as answer #%zu", (int)type,
-			 (size_t)(earlier - ev->dns));
-		return -1;
-	}
-	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
 	a->status = (enum dns_status)st;
 	a->dnssec = (enum dnssec_status)sec;
 	a->rcode = (int)json_integer_value(json_object_get(o, "rcode"));
@@ -274,7 +268,45 @@ static int evidence_answer_from_json(struct evidence *ev, const json_t *o, char 
 			return -1;
 		}
 	}
+	const json_t *cd = json_object_get(o, "cd");
+	if (cd && depth == 0) {
+		const char *cdname = json_string_value(json_object_get(cd, "name"));
+		if (!json_is_object(cd) || cdname == NULL) {
+			snprintf(err, errlen, "malformed CD=1 re-query");
+			return -1;
+		}
+		a->cd = xcalloc(1, sizeof *a->cd);
+		a->cd->qname = xstrdup(cdname);
+		a->cd->qtype = a->qtype;
+		if (evidence_answer_fill(a->cd, cd, 1, err, errlen) < 0)
+			return -1;
+	} else if (cd) {
+		snprintf(err, errlen, "a CD=1 re-query with a re-query of its own");
+		return -1;
+	}
 	return 0;
+}
+
+/* 0, or -1 with a reason in err. Stored evidence is read as hostile input (rescore, merge): an
+ * answer that repeats the (name, type) of an earlier one is refused, since which of the two a
+ * check should see cannot be told, and merging them would invent an RRset nobody served. */
+static int evidence_answer_from_json(struct evidence *ev, const json_t *o, char *err,
+				     size_t errlen)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	json_int_t type = json_integer_value(json_object_get(o, "type"));
+	if (!name || type <= 0 || type > 65535) {
+		snprintf(err, errlen, "name, type, status or dnssec missing or invalid");
+		return -1;
+	}
+	const struct dns_answer *earlier = evidence_dns_find(ev, name, (unsigned)type);
+	if (earlier != NULL) {
+		snprintf(err, errlen, "same name and type %d as answer #%zu", (int)type,
+			 (size_t)(earlier - ev->dns));
+		return -1;
+	}
+	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
+	return evidence_answer_fill(a, o, 0, err, errlen);
 }
 
 static int evidence_der_list_from_json(struct der_list *l, const json_t *arr, const char *what,

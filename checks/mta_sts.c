@@ -735,6 +735,23 @@ static void mta_sts_evaluate(const struct evidence *ev, struct result *res)
 			      "reason", "policy_fetch", "policy_valid", 0, "mode", "max_age",
 			      "mx_patterns", "mx_matched", "all_mx_matched", 0, "deliverable");
 
+	if (a->status == DNS_STATUS_OK && pick.n_txt == 1 && found == 0) {
+		/* RFC 8461 §3.1 discards records that do not begin with v=STSv1 only "if multiple
+		 * TXT records for _mta-sts are returned": a single one is the domain's record, and
+		 * an invalid one (deployed with errors), not an absent one. */
+		const struct dns_rdata *only = NULL;
+		for (size_t i = 0; i < a->n_rr && only == NULL; i++)
+			if (a->rr[i].type == DNS_TYPE_TXT)
+				only = &a->rr[i];
+		json_object_set_new(d, "record", txtrec_json_bytes(only->data, only->len));
+		json_object_set_new(d, "records_found", json_integer(1));
+		json_object_set_new(d, "reason", json_string("record does not begin with v=STSv1"));
+		result_set(res, CHECK_MTASTS, d, VERDICT_FAIL,
+			   "invalid MTA-STS record: the only TXT record at %s does not begin with "
+			   "v=STSv1 (RFC 8461 §3.1)",
+			   name);
+		return;
+	}
 	const struct dns_rdata *rd = txtrec_one(a, &pick, MTA_STS_VERSION, "MTA-STS", "RFC 8461 §3.1",
 						 name, CHECK_MTASTS, d, res);
 	if (rd == NULL)

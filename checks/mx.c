@@ -103,7 +103,7 @@ static json_t *mx_answer_json(const struct dns_answer *a)
 		if (a->rr[i].text)
 			json_array_append_new(addrs, json_string(a->rr[i].text));
 	json_t *o = json_pack("{s:s, s:s, s:o}", "status", dns_status_name(a->status), "dnssec",
-			      dnssec_status_name(a->dnssec), "addresses", addrs);
+			      dnssec_status_name(dns_answer_dnssec(a)), "addresses", addrs);
 	if (a->why)
 		json_object_set_new(o, "why", json_string(a->why));
 	return o;
@@ -166,7 +166,7 @@ static void mx_evaluate(const struct evidence *ev, struct result *res)
 	size_t nh = mx_hosts(ev, hosts, MX_HOSTS_MAX, &kind);
 	struct mx_tally t = {0};
 	json_t *d = json_pack("{s:s, s:s, s:b, s:b, s:o}", "lookup", dns_status_name(mx->status),
-			      "dnssec", dnssec_status_name(mx->dnssec), "implicit",
+			      "dnssec", dnssec_status_name(dns_answer_dnssec(mx)), "implicit",
 			      kind == MX_KIND_IMPLICIT, "null_mx", kind == MX_KIND_NULL, "hosts",
 			      mx_hosts_json(ev, hosts, nh, &t));
 	if (mx->why)

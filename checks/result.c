@@ -39,6 +39,8 @@ struct result *result_new(const char *domain)
 		res->score[c] = -1;
 	res->mecsa_rows = -1;
 	res->mecsa_tls_rows = -1;
+	for (int p = 0; p < MECSA_PROTO_MAX; p++)
+		res->percent_fixed[p] = -1.0;
 	return res;
 }
 

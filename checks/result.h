@@ -62,6 +62,10 @@ struct result {
 	double percent[MECSA_PROTO_MAX];     /* raw percentages (0-100), judged by score_apply()
 						against the table's threshold; evaluators fill every
 						protocol but the two policies */
+	double percent_fixed[MECSA_PROTO_MAX]; /* what fixed scoring judges instead of percent[]
+						  where mxsurvey is stricter than mecsa-st (x509:
+						  a weak key makes a certificate invalid); -1: the
+						  same as percent[] */
 	int score[MECSA_CAT_MAX];	     /* 0-10, -1 when not scored or withheld */
 	json_t *missing[MECSA_CAT_MAX];	     /* owned: protocols missing for a top score (array),
 						those whose support was determined only */

@@ -295,6 +295,8 @@ static unsigned score_raw_set(const struct score_table *t, const struct result *
 		bool on;
 		if (p == MECSA_SPF_POLICY || p == MECSA_DMARC_POLICY)
 			on = res->supported[p];
+		else if (t->mode == SCORE_MODE_FIXED && res->percent_fixed[p] >= 0.0)
+			on = score_table_supported(t, res->percent_fixed[p]);
 		else
 			on = score_table_supported(t, res->percent[p]);
 		if (p == MECSA_MTA_STS && on)

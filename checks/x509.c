@@ -323,6 +323,52 @@ static json_t *x509_key_json(X509 *x)
 	return o;
 }
 
+/* Security level 2 over the chain as built (or the leaf alone): every key at least
+ * X509_SECURITY_BITS strong, every signature too except a self-signed anchor's own, whose
+ * signature nobody verifies (OpenSSL's check_key_level/check_sig_level). 1 when it holds, else 0
+ * with the first problem in why. The probe itself runs at SECLEVEL 0, to see such chains. */
+static int x509_key_level(X509 *leaf, STACK_OF(X509) *built, char *why, size_t len)
+{
+	int n = built ? sk_X509_num(built) : 1;
+	for (int i = 0; i < n; i++) {
+		X509 *x = built ? sk_X509_value(built, i) : leaf;
+		EVP_PKEY *pk = X509_get0_pubkey(x);
+		const char *what = i == 0 ? "leaf" : "chain certificate";
+		if (pk == NULL) {
+			snprintf(why, len, "%s %d: unreadable public key", what, i);
+			return 0;
+		}
+		if (EVP_PKEY_get_security_bits(pk) < X509_SECURITY_BITS) {
+			const char *type = EVP_PKEY_get0_type_name(pk);
+			snprintf(why, len, "%s %d: %s key of %d bits (%d bits of security, level 2 needs %d)",
+				 what, i, type ? type : "unknown", EVP_PKEY_get_bits(pk),
+				 EVP_PKEY_get_security_bits(pk), X509_SECURITY_BITS);
+			return 0;
+		}
+		if (i == n - 1 && i > 0 && X509_self_signed(x, 0) == 1)
+			continue; /* the self-signed anchor: its signature is not relied upon */
+		int mdnid = NID_undef, secbits = -1;
+		uint32_t flags = 0;
+		if (X509_get_signature_info(x, &mdnid, NULL, &secbits, &flags) != 1 ||
+		    !(flags & X509_SIG_INFO_VALID) || secbits < X509_SECURITY_BITS) {
+			const char *md = mdnid != NID_undef ? OBJ_nid2sn(mdnid) : NULL;
+			snprintf(why, len, "%s %d: %s signature (level 2 needs %d bits)", what, i,
+				 md ? md : "unknown", X509_SECURITY_BITS);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* OpenSSL's reasons that mean the path stopped at a certificate whose issuer it could not find
+ * among what was sent and the trust anchors: a missing intermediate (or an unknown root). */
+static int x509_err_incomplete(int err)
+{
+	return err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	       err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	       err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
 static json_t *x509_sig_json(X509 *x)
 {
 	int nid = X509_get_signature_nid(x);
@@ -550,6 +596,7 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 		x509_why(j, p->chain_len ? "the server's certificate cannot be decoded"
 					 : "the server sent no certificate");
 		snprintf(j->revocation_why, sizeof j->revocation_why, "no certificate");
+		j->chain_complete = -1;
 		return;
 	}
 	j->parsed = 1;
@@ -577,11 +624,28 @@ void x509_judge(const struct evidence *ev, const struct smtp_probe *p, time_t t,
 	STACK_OF(X509) *built = NULL;
 	j->chain_ok = x509_verify(leaf, untrusted, &err, &built);
 	json_object_set_new(j->detail, "chain_valid", json_boolean(j->chain_ok));
+	j->chain_complete = x509_store == NULL ? -1 : !(!j->chain_ok && x509_err_incomplete(err));
+	json_object_set_new(j->detail, "chain_complete",
+			    j->chain_complete < 0 ? json_null() : json_boolean(j->chain_complete));
+	json_object_set_new(j->detail, "self_signed",
+			    json_boolean(X509_self_signed(leaf, 0) == 1));
 	if (!j->chain_ok) {
 		const char *e = x509_store ? X509_verify_cert_error_string(err)
 					   : "no CA bundle loaded";
 		json_object_set_new(j->detail, "chain_error", json_string(e));
-		x509_why(j, "untrusted chain: %s", e);
+		if (j->chain_complete == 0)
+			x509_why(j, "untrusted chain: %s (intermediate not sent?)", e);
+		else
+			x509_why(j, "untrusted chain: %s", e);
+	}
+
+	/* Key strength, as a default OpenSSL MTA would enforce it (security level 2). */
+	char key_why[X509_WHY_MAX] = "";
+	j->key_ok = x509_key_level(leaf, built, key_why, sizeof key_why);
+	json_object_set_new(j->detail, "key_ok", json_boolean(j->key_ok));
+	if (!j->key_ok) {
+		json_object_set_new(j->detail, "key_problem", json_string(key_why));
+		x509_why(j, "key too weak: %s", key_why);
 	}
 
 	/* Name: RFC 6125 with OpenSSL (single-label wildcards, no partial ones, CN only when no
@@ -654,7 +718,7 @@ static void x509_evaluate(const struct evidence *ev, struct result *res)
 	struct smtp_target t[STARTTLS_TARGETS_MAX];
 	size_t nt = starttls_targets(ev, 1, t, STARTTLS_TARGETS_MAX);
 	json_t *rows = json_array();
-	size_t judged = 0, bad = 0, unknown = 0, mecsa_rows = 0, mecsa_sum = 0;
+	size_t judged = 0, bad = 0, unknown = 0, mecsa_rows = 0, mecsa_sum = 0, fixed_sum = 0;
 	char first_bad[256] = "", first_unknown[256] = "";
 	for (size_t i = 0; i < nt; i++) {
 		const struct smtp_probe *p = starttls_probe(ev, &t[i]);
@@ -664,16 +728,22 @@ static void x509_evaluate(const struct evidence *ev, struct result *res)
 		x509_judge(ev, p, x509_probe_time(ev, p), &j);
 		json_object_set_new(j.detail, "host", json_string(t[i].host));
 		json_object_set_new(j.detail, "address", json_string(t[i].address));
-		int ok = j.chain_ok && j.name_ok && j.dates_ok && j.revocation != X509_REV_REVOKED;
+		/* mxsurvey's validity adds the key strength a default MTA enforces; MECSA's
+		 * (mecsa-st scoring) keeps its four booleans. */
+		int ok = j.chain_ok && j.key_ok && j.name_ok && j.dates_ok &&
+			 j.revocation != X509_REV_REVOKED;
 		json_object_set_new(j.detail, "valid", json_boolean(ok));
 		json_t *mxrow = starttls_mx_row(res, t[i].host, t[i].address);
 		if (mxrow)
 			json_object_set_new(
 				mxrow, "x509",
-				json_pack("{s:b, s:b, s:b, s:b, s:O}", "valid", ok, "chain_valid",
-					  j.chain_ok, "name_valid", j.name_ok, "dates_valid",
+				json_pack("{s:b, s:b, s:O, s:b, s:b, s:b, s:O, s:O}", "valid", ok,
+					  "chain_valid", j.chain_ok, "chain_complete",
+					  json_object_get(j.detail, "chain_complete"), "key_ok",
+					  j.key_ok, "name_valid", j.name_ok, "dates_valid",
 					  j.dates_ok, "revocation",
-					  json_object_get(j.detail, "revocation")));
+					  json_object_get(j.detail, "revocation"), "key",
+					  json_object_get(j.detail, "key")));
 		json_array_append_new(rows, j.detail);
 		judged++;
 		if (!ok) {
@@ -693,14 +763,20 @@ static void x509_evaluate(const struct evidence *ev, struct result *res)
 			mecsa_rows++;
 			mecsa_sum += (size_t)(j.chain_ok + j.dates_ok + j.name_ok +
 					      (j.revocation != X509_REV_REVOKED));
+			/* Fixed scoring: a weak key fails the chain, as at security level 2. */
+			fixed_sum += (size_t)((j.chain_ok && j.key_ok) + j.dates_ok + j.name_ok +
+					      (j.revocation != X509_REV_REVOKED));
 		}
 	}
 	double pct = mecsa_rows ? 100.0 * (double)mecsa_sum / (4.0 * (double)mecsa_rows) : 0.0;
+	double pct_fixed =
+		mecsa_rows ? 100.0 * (double)fixed_sum / (4.0 * (double)mecsa_rows) : 0.0;
 	res->percent[MECSA_X509] = pct;
+	res->percent_fixed[MECSA_X509] = pct_fixed;
 	res->supported[MECSA_X509] = mecsa_rows && pct >= 80.0 && res->supported[MECSA_STARTTLS];
-	json_t *d = json_pack("{s:o, s:i, s:i, s:f, s:b}", "addresses", rows, "judged",
+	json_t *d = json_pack("{s:o, s:i, s:i, s:f, s:f, s:b}", "addresses", rows, "judged",
 			      (int)judged, "valid", (int)(judged - bad), "percent", pct,
-			      "trust_store", x509_store != NULL);
+			      "percent_fixed", pct_fixed, "trust_store", x509_store != NULL);
 	if (judged == 0)
 		result_set(res, CHECK_X509, d, VERDICT_NOT_TESTABLE,
 			   "no TLS session, so no certificate to judge");

@@ -20,6 +20,7 @@ X509_STORE *x509_trust(void);
 
 #define X509_CRL_URLS_MAX 8 /* CRL URLs fetched per domain */
 #define X509_WHY_MAX 200    /* longest explanation kept */
+#define X509_SECURITY_BITS 112 /* OpenSSL security level 2 (its default since 1.1.0/3.0) */
 
 /* The http(s) CRL distribution points of every certificate in the recorded chains, de-duplicated,
  * at most max (owned strings into out; the caller frees them). What the daemon should fetch. */
@@ -37,6 +38,14 @@ struct x509_judgement {
 	int chain_ok;		      /* chains to a trust anchor (dates not considered here) */
 	int name_ok;		      /* the leaf is valid for the host name */
 	int dates_ok;		      /* every certificate of the chain is valid at the probe time */
+	int chain_complete;	      /* 1: the server sent every intermediate needed (the path
+					 reaches a trust anchor or a self-signed root); 0: it stops
+					 at a certificate whose issuer was neither sent nor
+					 trusted; -1: unknown (no trust store) */
+	int key_ok;		      /* OpenSSL security level 2, what a current MTA enforces by
+					 default: every key of the chain >= 112 bits of security
+					 (RSA/DSA/DH >= 2048, EC >= 224) and no signature weaker
+					 (SHA-1, MD5) but the trust anchor's own */
 	enum x509_revocation revocation; /* of the leaf and intermediates (worst wins) */
 	char why[200];		      /* the first problem, for a person ("" when none) */
 	char revocation_why[X509_WHY_MAX]; /* why revocation is unknown or revoked */

@@ -33,6 +33,8 @@ struct dns {
 	getdns_context *ctx;	  /* owned */
 	getdns_eventloop *loop;	  /* owned: getdns' event loop (dns_loop_new), outlives ctx */
 	getdns_dict *ext;	  /* owned: extensions passed with every query */
+	getdns_dict *ext_cd;	  /* owned: those plus CD and DO, for re-asking an ambiguous SERVFAIL
+				     (trust_upstream only, else NULL) */
 	struct dns_cache *cache;  /* owned: definite answers, by (name, type) */
 	int trust_upstream;	  /* 1: DNSSEC status from the AD bit / EDE of the resolver */
 	uint64_t started;	  /* queries handed to getdns */
@@ -56,6 +58,8 @@ struct dns_query {
 	int attempts;		     /* queries sent for this question */
 	unsigned long plugs;	     /* the loop's plugged count when last sent */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
+	struct dns_answer *first;    /* owned: a SERVFAIL without EDE waiting for its CD=1 re-query
+					(NULL otherwise); the reply then goes into first->cd */
 	struct dns_request *waiters; /* owned: the lookups to answer */
 	struct dns_query *next;	     /* in the queue */
 	struct dns_query *hnext;     /* in its inflight bucket */
@@ -394,6 +398,13 @@ static int dns_configure(struct dns *d, const struct config *cfg, char *err, siz
 		 * too, but would also bring the RRSIGs and NSEC proofs, which nothing here reads and
 		 * which getdns would turn into dicts for every answer from a signed zone. */
 		getdns_dict_set_int(d->ext, "/header/ad", 1);
+		/* A SERVFAIL without an Extended DNS Error is asked again with checking disabled
+		 * (RFC 4035 §3.2.2) and DO, so that the RRSIGs come back: the evidence that tells
+		 * a DNSSEC failure (data) from a server failure (SERVFAIL again), and why. */
+		d->ext_cd = getdns_dict_create();
+		getdns_dict_set_int(d->ext_cd, "/header/ad", 1);
+		getdns_dict_set_int(d->ext_cd, "/header/cd", 1);
+		getdns_dict_set_int(d->ext_cd, "/add_opt_parameters/do_bit", 1);
 	} else {
 		getdns_dict_set_int(d->ext, "dnssec_return_status", GETDNS_EXTENSION_TRUE);
 		/* Keep bogus answers visible instead of dropping them. */
@@ -461,6 +472,7 @@ void dns_free(struct dns *d)
 	dns_loop_free(d->loop);
 	dns_cache_free(d->cache);
 	getdns_dict_destroy(d->ext);
+	getdns_dict_destroy(d->ext_cd);
 	free(d);
 }
 
@@ -567,6 +579,16 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 		if (a->n_rr > before)
 			a->rr[a->n_rr - 1].type = (uint16_t)type;
 		break;
+	case DNS_TYPE_DS:
+	case DNS_TYPE_DNSKEY:
+	case DNS_TYPE_RRSIG: {
+		/* Kept as wire RDATA: checks/dnssec_why.c reads key tags, algorithms and dates. */
+		getdns_bindata *b = NULL;
+		if (getdns_dict_get_bindata(rdata, "rdata_raw", &b) || !b)
+			return;
+		dns_answer_add(a, (uint16_t)type, NULL, b->data, b->size)->ttl = ttl;
+		break;
+	}
 	case DNS_TYPE_TLSA: {
 		getdns_bindata *b = NULL;
 		if (getdns_dict_get_bindata(rdata, "certificate_association_data", &b) || !b)
@@ -602,13 +624,15 @@ static int dns_ede_is_dnssec(uint32_t code)
 	return code == 1 || code == 2 || (code >= 5 && code <= 12);
 }
 
-static void dns_read_ede(struct dns_answer *a, getdns_dict *reply, int *bogus)
+/* Returns the number of EDE options read (the last one is kept in a->why). */
+static int dns_read_ede(struct dns_answer *a, getdns_dict *reply, int *bogus)
 {
+	int seen = 0;
 	getdns_list *additional = NULL;
 	size_t n = 0;
 	if (getdns_dict_get_list(reply, "additional", &additional) ||
 	    getdns_list_get_length(additional, &n))
-		return;
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		getdns_dict *rr = NULL;
 		uint32_t type = 0;
@@ -638,8 +662,10 @@ static void dns_read_ede(struct dns_answer *a, getdns_dict *reply, int *bogus)
 					*p = '?';
 			if (dns_ede_is_dnssec(info))
 				*bogus = 1;
+			seen++;
 		}
 	}
+	return seen;
 }
 
 /* 1 when the reply's question section is (name, type) as asked. On a failed recursion (SERVFAIL)
@@ -664,14 +690,16 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 	return same;
 }
 
-void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
+/* dns_fill_from_reply; returns 1 when the reply carried an Extended DNS Error (trust_upstream). */
+static int dns_fill_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
+	int ede = 0;
 	char other[DNAME_TEXT_MAX + 16]; /* the reply's question, name/type, when not ours */
 	if (!dns_reply_is_for(reply, a, other, sizeof other)) {
 		a->status = DNS_STATUS_ERROR;
 		a->why = xasprintf("reply to another question (%s)", other);
-		return;
+		return 0;
 	}
 	getdns_dict_get_int(reply, "/header/rcode", &rcode);
 	getdns_dict_get_int(reply, "/header/ad", &ad);
@@ -708,7 +736,7 @@ void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_ups
 	}
 	if (trust_upstream) {
 		int bogus = 0;
-		dns_read_ede(a, reply, &bogus);
+		ede = dns_read_ede(a, reply, &bogus) > 0;
 		if (bogus)
 			a->dnssec = DNSSEC_BOGUS;
 		else if (rcode == 0 || rcode == 3)
@@ -729,6 +757,81 @@ void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_ups
 		a->status = DNS_STATUS_SERVFAIL;
 		if (a->why == NULL)
 			a->why = xstrdup("DNSSEC validation failed (bogus)");
+	}
+	return ede;
+}
+
+void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
+{
+	dns_fill_reply(a, reply, trust_upstream);
+}
+
+/* The RRSIGs of a section of reply, appended to a (type DNS_TYPE_RRSIG, wire RDATA). */
+static void dns_add_sigs(struct dns_answer *a, getdns_dict *reply, const char *section)
+{
+	getdns_list *l = NULL;
+	size_t n = 0;
+	if (getdns_dict_get_list(reply, section, &l) || getdns_list_get_length(l, &n))
+		return;
+	uint16_t qtype = a->qtype;
+	a->qtype = DNS_TYPE_RRSIG; /* dns_add_rr keeps the RRs of a->qtype */
+	for (size_t i = 0; i < n && a->n_rr < 64; i++) {
+		getdns_dict *rr = NULL;
+		if (getdns_list_get_dict(l, i, &rr) == 0)
+			dns_add_rr(a, rr);
+	}
+	a->qtype = qtype;
+}
+
+/* The CD=1 reply to q's question, raw, as first->cd: what came back and every RRSIG. */
+static void dns_fill_cd(struct dns_answer *first, getdns_callback_type_t type,
+			getdns_dict *response)
+{
+	struct dns_answer *cd = xcalloc(1, sizeof *cd);
+	cd->qname = xstrdup(first->qname);
+	cd->qtype = first->qtype;
+	cd->rcode = -1;
+	first->cd = cd;
+	getdns_list *replies = NULL;
+	getdns_dict *reply = NULL;
+	char other[DNAME_TEXT_MAX + 16];
+	if (type == GETDNS_CALLBACK_TIMEOUT) {
+		cd->status = DNS_STATUS_TIMEOUT;
+		return;
+	}
+	if (type != GETDNS_CALLBACK_COMPLETE ||
+	    getdns_dict_get_list(response, "replies_tree", &replies) ||
+	    getdns_list_get_dict(replies, 0, &reply)) {
+		cd->status = DNS_STATUS_ERROR;
+		cd->why = xstrdup("no reply to the CD=1 query");
+		return;
+	}
+	if (!dns_reply_is_for(reply, cd, other, sizeof other)) {
+		cd->status = DNS_STATUS_ERROR;
+		cd->why = xasprintf("reply to another question (%s)", other);
+		return;
+	}
+	uint32_t rcode = 0;
+	getdns_dict_get_int(reply, "/header/rcode", &rcode);
+	cd->rcode = (int)rcode;
+	getdns_list *answer = NULL;
+	size_t n = 0;
+	if (getdns_dict_get_list(reply, "answer", &answer) == 0 &&
+	    getdns_list_get_length(answer, &n) == 0)
+		for (size_t i = 0; i < n; i++) {
+			getdns_dict *rr = NULL;
+			if (getdns_list_get_dict(answer, i, &rr) == 0)
+				dns_add_rr(cd, rr);
+		}
+	switch (rcode) {
+	case 0: cd->status = cd->n_rr ? DNS_STATUS_OK : DNS_STATUS_NODATA; break;
+	case 3: cd->status = DNS_STATUS_NXDOMAIN; break;
+	case 2: cd->status = DNS_STATUS_SERVFAIL; break;
+	default: cd->status = DNS_STATUS_REFUSED; break;
+	}
+	if (first->qtype != DNS_TYPE_RRSIG) {
+		dns_add_sigs(cd, reply, "answer");
+		dns_add_sigs(cd, reply, "authority");
 	}
 }
 
@@ -839,6 +942,7 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	uint32_t rstatus = 0;
 	if (type == GETDNS_CALLBACK_COMPLETE)
 		getdns_dict_get_int(response, "status", &rstatus);
+	getdns_dict *ext = q->first ? d->ext_cd : d->ext;
 	/* A query failed without a reply while the loop plugged a socket (its TCP connection was
 	 * reset, dns_loop_plug) is asked again like a timed-out one. */
 	getdns_list *got = NULL;
@@ -849,12 +953,35 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT ||
 	     reset) &&
 	    q->attempts < DNS_ATTEMPTS &&
-	    getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id, dns_on_response) ==
+	    getdns_general(d->ctx, q->name, q->type, ext, q, &q->id, dns_on_response) ==
 		    GETDNS_RETURN_GOOD) {
 		q->attempts++;
 		d->started++;
 		q->plugs = dns_loop_plugged(d->loop);
 		getdns_dict_destroy(response);
+		return;
+	}
+	if (q->first) {
+		/* The CD=1 re-query of a SERVFAIL: recorded raw beside it (never cached: the
+		 * SERVFAIL it explains is not). A cancelled lookup still ends as cancelled. */
+		struct dns_answer *first = q->first;
+		q->first = NULL;
+		if (type == GETDNS_CALLBACK_CANCEL) {
+			dns_answer_clear(first);
+			first->qname = xstrdup(q->name);
+			first->qtype = q->type;
+			first->rcode = -1;
+			first->status = DNS_STATUS_TIMEOUT;
+			first->why = xstrdup(q->cancel_why ? q->cancel_why : "cancelled");
+		} else {
+			dns_fill_cd(first, type, response);
+		}
+		getdns_dict_destroy(response);
+		d->outstanding--;
+		dns_answer_waiters(q, first);
+		dns_answer_clear(first);
+		free(first);
+		dns_start_queued(d);
 		return;
 	}
 	struct dns_answer a = {0};
@@ -865,12 +992,13 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	getdns_list *replies = NULL;
 	getdns_dict *reply = NULL;
 	uint32_t status = 0;
+	int ede = 0;
 	switch (type) {
 	case GETDNS_CALLBACK_COMPLETE:
 		getdns_dict_get_int(response, "status", &status);
 		if (getdns_dict_get_list(response, "replies_tree", &replies) == 0 &&
 		    getdns_list_get_dict(replies, 0, &reply) == 0) {
-			dns_fill_from_reply(&a, reply, d->trust_upstream);
+			ede = dns_fill_reply(&a, reply, d->trust_upstream);
 		} else if (status == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
 			a.status = DNS_STATUS_TIMEOUT;
 		} else if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS ||
@@ -892,6 +1020,24 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	default:
 		a.status = DNS_STATUS_ERROR;
 		a.why = xstrdup("lookup error");
+	}
+	if (reply && d->ext_cd && a.status == DNS_STATUS_SERVFAIL && !ede) {
+		/* Ambiguous: many validating resolvers say nothing more. Ask again with CD=1;
+		 * the answer is delivered with that reply (above). */
+		q->first = xmalloc(sizeof *q->first);
+		*q->first = a; /* moved */
+		q->attempts = 1;
+		q->plugs = dns_loop_plugged(d->loop);
+		d->started++;
+		if (getdns_general(d->ctx, q->name, q->type, d->ext_cd, q, &q->id,
+				   dns_on_response) == GETDNS_RETURN_GOOD) {
+			getdns_dict_destroy(response);
+			return;
+		}
+		d->started--;
+		a = *q->first;
+		free(q->first);
+		q->first = NULL;
 	}
 	getdns_dict_destroy(response);
 	if (type == GETDNS_CALLBACK_COMPLETE)

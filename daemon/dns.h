@@ -1,6 +1,7 @@
 /* dns.h — asynchronous DNS on the engine's loop through getdns, in one of three modes:
  * recursive (getdns' embedded libunbound validates), stub + getdns validation, and stub trusting a
- * local validating resolver (AD bit, Extended DNS Errors). Answers come back as recorded evidence
+ * local validating resolver (AD bit, Extended DNS Errors; a SERVFAIL without one is asked again
+ * with CD=1 and recorded with its answer, dns_answer.h). Answers come back as recorded evidence
  * (struct dns_answer), with the DNSSEC status of every RRset. */
 #ifndef MXS_DNS_H
 #define MXS_DNS_H

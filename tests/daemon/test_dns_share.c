@@ -25,7 +25,8 @@
 #include "daemon/evlog.h"
 
 /* ---- the server: A 192.0.2.1 for every name, NXDOMAIN for nx.*, SERVFAIL for sf.*; AD set in
- * replies for sec.* ---- */
+ * replies for sec.*; bog.*: SERVFAIL unless asked with CD (a validating resolver's bogus data);
+ * ede.*: SERVFAIL with an Extended DNS Error (22, No Reachable Authority) ---- */
 
 struct server {
 	int fd;
@@ -41,6 +42,8 @@ struct server {
 	int last_ad;   /* the last query had the AD bit */
 	int last_edns; /* ... an OPT record */
 	int last_do;   /* ... with the DO bit */
+	int last_cd;   /* ... with the CD bit */
+	int cd_queries; /* queries received with CD */
 };
 
 /* The question's name as text ("a.example.test") from the wire at p; its end in *end. */
@@ -83,8 +86,14 @@ static void server_on_read(evutil_socket_t fd, short what, void *arg)
 	srv->last_edns = (q[10] || q[11]) && opt + 11 <= (size_t)n && q[opt] == 0 &&
 			 q[opt + 1] == 0 && q[opt + 2] == 41;
 	srv->last_do = srv->last_edns && (q[opt + 7] & 0x80) != 0;
+	srv->last_cd = (q[3] & 0x10) != 0;
+	srv->cd_queries += srv->last_cd;
 	uint16_t qtype = (uint16_t)(q[qend] << 8 | q[qend + 1]);
-	int rcode = strncmp(name, "nx.", 3) == 0 ? 3 : strncmp(name, "sf.", 3) == 0 ? 2 : 0;
+	int ede = strncmp(name, "ede.", 4) == 0;
+	int rcode = strncmp(name, "nx.", 3) == 0				      ? 3
+		    : strncmp(name, "sf.", 3) == 0 || ede			      ? 2
+		    : strncmp(name, "bog.", 4) == 0 && !srv->last_cd ? 2
+									      : 0;
 	int tc = strncmp(name, "tc", 2) == 0; /* truncated: ask again over TCP */
 	int answer = rcode == 0 && qtype == 1 && !tc;
 	memcpy(r, q, qend + 4);
@@ -101,6 +110,14 @@ static void server_on_read(evutil_socket_t fd, short what, void *arg)
 						   192,	 0,    2, 1};
 		memcpy(r + o, rr, sizeof rr);
 		o += sizeof rr;
+	}
+	if (ede && srv->last_edns) {
+		/* OPT with EDE option 15: INFO-CODE 22, no text. */
+		static const unsigned char optrr[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 6,
+						      0, 15,   0, 2,    0, 22};
+		memcpy(r + o, optrr, sizeof optrr);
+		o += sizeof optrr;
+		r[11] = 1; /* ARCOUNT */
 	}
 	sendto(fd, r, o, 0, (struct sockaddr *)&from, fl);
 }
@@ -170,6 +187,10 @@ struct got {
 	enum dnssec_status dnssec;
 	size_t n_rr;
 	char why[128];
+	int has_cd;		   /* a CD=1 re-query came with the answer */
+	enum dns_status cd_status; /* its status */
+	size_t cd_n_rr;		   /* its RRs */
+	enum dnssec_status judged; /* dns_answer_dnssec() */
 };
 
 static void on_answer(struct dns_answer *a, void *arg)
@@ -179,6 +200,10 @@ static void on_answer(struct dns_answer *a, void *arg)
 	g->status = a->status;
 	g->dnssec = a->dnssec;
 	g->n_rr = a->n_rr;
+	g->has_cd = a->cd != NULL;
+	g->cd_status = a->cd ? a->cd->status : DNS_STATUS_NOT_QUERIED;
+	g->cd_n_rr = a->cd ? a->cd->n_rr : 0;
+	g->judged = dns_answer_dnssec(a);
 	snprintf(g->why, sizeof g->why, "%s", a->why ? a->why : "");
 }
 
@@ -262,7 +287,8 @@ static void test_shared_and_cached(void **state)
 	assert_int_equal(again.status, DNS_STATUS_OK);
 	assert_int_equal(w.srv.queries, 1);
 
-	/* NXDOMAIN is cached too; SERVFAIL never. */
+	/* NXDOMAIN is cached too; SERVFAIL never (and each SERVFAIL without an Extended DNS
+	 * Error is asked again with CD=1: two queries). */
 	struct got nx[2] = {{0}}, sf[2] = {{0}};
 	dns_lookup(w.dns, "nx.example.test", DNS_TYPE_A, on_answer, &nx[0]);
 	run_until(&w, nx, 1);
@@ -275,14 +301,14 @@ static void test_shared_and_cached(void **state)
 	dns_lookup(w.dns, "sf.example.test", DNS_TYPE_A, on_answer, &sf[1]);
 	run_until(&w, sf + 1, 1);
 	assert_int_equal(sf[1].status, DNS_STATUS_SERVFAIL);
-	assert_int_equal(w.srv.queries, 4);
+	assert_int_equal(w.srv.queries, 6);
 
 	struct dns_stats st;
 	dns_stats(w.dns, &st);
 	assert_int_equal(st.lookups, 25);
 	assert_int_equal(st.joined, 19);
 	assert_int_equal(st.cache_hits, 2);
-	assert_int_equal(st.queries, 4);
+	assert_int_equal(st.queries, 6);
 	world_down(&w);
 }
 
@@ -364,6 +390,49 @@ static void test_upstream_ad(void **state)
 	world_down(&w);
 }
 
+/* A SERVFAIL without an Extended DNS Error is ambiguous: asked again with CD=1 and DO. Data back
+ * is recorded with it (bogus); SERVFAIL again is a server failure; a SERVFAIL that carries an
+ * EDE is not asked again. */
+static void test_upstream_cd(void **state)
+{
+	(void)state;
+	struct world w;
+	world_up(&w, 300);
+	const struct {
+		const char *name;
+		int queries;		   /* queries the server receives */
+		int cd;			   /* the answer carries a re-query */
+		enum dns_status cd_status; /* its status */
+		size_t cd_n_rr;		   /* its RRs */
+		enum dnssec_status judged; /* dns_answer_dnssec */
+	} cases[] = {
+		{"bog.example.test", 2, 1, DNS_STATUS_OK, 1, DNSSEC_BOGUS},
+		{"sf.example.test", 2, 1, DNS_STATUS_SERVFAIL, 0, DNSSEC_INDETERMINATE},
+		{"ede.example.test", 1, 0, DNS_STATUS_NOT_QUERIED, 0, DNSSEC_INDETERMINATE},
+		{"a.example.test", 1, 0, DNS_STATUS_NOT_QUERIED, 0, DNSSEC_INSECURE},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct got g = {0};
+		int before = w.srv.queries, cd_before = w.srv.cd_queries;
+		dns_lookup(w.dns, cases[i].name, DNS_TYPE_A, on_answer, &g);
+		run_until(&w, &g, 1);
+		if (w.srv.queries - before != cases[i].queries || g.has_cd != cases[i].cd ||
+		    g.cd_status != cases[i].cd_status || g.cd_n_rr != cases[i].cd_n_rr ||
+		    g.judged != cases[i].judged)
+			fail_msg("%s: %d queries, cd %d (%s, %zu RRs), judged %s", cases[i].name,
+				 w.srv.queries - before, g.has_cd, dns_status_name(g.cd_status),
+				 g.cd_n_rr, dnssec_status_name(g.judged));
+		assert_int_equal(w.srv.cd_queries - cd_before, cases[i].cd);
+		if (cases[i].cd)
+			assert_true(w.srv.last_cd && w.srv.last_do); /* the re-query: CD and DO */
+		if (strcmp(cases[i].name, "ede.example.test") == 0)
+			assert_non_null(strstr(g.why, "EDE 22"));
+		assert_int_equal(g.status, strncmp(cases[i].name, "a.", 2) == 0 ? DNS_STATUS_OK
+										  : DNS_STATUS_SERVFAIL);
+	}
+	world_down(&w);
+}
+
 /* getdns 1.6 falls back from a truncated UDP answer to the upstream's TCP connection using the
  * connection's socket as the query's own, and closes it when the query times out, while the
  * connection goes on with it. Two such queries on one connection to a server that never answers
@@ -402,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_one_waiter),
 		cmocka_unit_test(test_cache_off),
 		cmocka_unit_test(test_upstream_ad),
+		cmocka_unit_test(test_upstream_cd),
 		cmocka_unit_test(test_tcp_fallback_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

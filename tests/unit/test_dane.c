@@ -126,8 +126,12 @@ static const struct dane_case cases[] = {
 	 OK_SEC, 0, H_TLS, 0, VERDICT_PASS, "match", 100, 1},
 	{"rollover-safe: current and next key", {C_LEAF}, {{C_OTHER, 3, 1, 1, 0}, {C_LEAF, 3, 1, 1, 0}},
 	 OK_SEC, 0, H_TLS, 0, VERDICT_PASS, "match", 100, 1},
+	/* Insecure TLSA: never usable, but whether it matches the chain is said (informational). */
 	{"matching but insecure", {C_LEAF}, {{C_LEAF, 3, 1, 1, 0}}, DNS_STATUS_OK, DNSSEC_INSECURE, 0,
-	 H_TLS, 0, VERDICT_ABSENT, "not DNSSEC-secure", 0, 0},
+	 H_TLS, 0, VERDICT_ABSENT, "not DNSSEC-secure, so unusable (RFC 7672 §2.2); they match the "
+	 "presented chain at 1 of 1 addresses", 0, 0},
+	{"insecure and not matching", {C_LEAF}, {{C_OTHER, 3, 1, 1, 0}}, DNS_STATUS_OK,
+	 DNSSEC_INSECURE, 0, H_TLS, 0, VERDICT_ABSENT, "match the presented chain at 0 of 1", 0, 0},
 	{"matching but indeterminate", {C_LEAF}, {{C_LEAF, 3, 1, 1, 0}}, DNS_STATUS_OK,
 	 DNSSEC_INDETERMINATE, 0, H_TLS, 0, VERDICT_ABSENT, "not DNSSEC-secure", 0, 0},
 	{"bogus", {C_LEAF}, {{C_LEAF, 3, 1, 1, 0}}, DNS_STATUS_OK, DNSSEC_BOGUS, 0, H_TLS, 0,
@@ -232,6 +236,19 @@ static void test_dane_cases(void **state)
 		assert_int_equal(res->supported[MECSA_DANE], c->pct >= 80);
 		json_t *h0 = json_array_get(json_object_get(cr->detail, "hosts"), 0);
 		assert_int_equal(json_is_true(json_object_get(h0, "rollover_safe")), c->rollover);
+		if (c->st == DNS_STATUS_OK && c->sec == DNSSEC_INSECURE && c->mode == H_TLS) {
+			/* The informational match: one row, flagged, never counted as DANE. */
+			int want = strstr(c->reason, "at 1 of 1") != NULL;
+			json_t *row = json_array_get(json_object_get(cr->detail, "addresses"), 0);
+			assert_true(json_is_true(json_object_get(row, "informational")));
+			assert_int_equal(json_is_true(json_object_get(row, "match")), want);
+			assert_int_equal(json_integer_value(json_object_get(cr->detail,
+									    "insecure_tested")), 1);
+			assert_int_equal(json_integer_value(json_object_get(cr->detail,
+									    "insecure_matched")), want);
+			assert_int_equal(json_integer_value(json_object_get(cr->detail, "matched")),
+					 0);
+		}
 		assert_string_equal(json_string_value(json_object_get(h0, "tlsa_base")),
 				    c->cname ? "real.example.test" : "mx.example.test");
 		result_free(res);

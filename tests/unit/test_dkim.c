@@ -237,10 +237,12 @@ static void test_dkim_plan(void **state)
 	evidence_dns_slot(ev, "_domainkey.example.org", DNS_TYPE_TXT)->status =
 		DNS_STATUS_NODATA;
 	n = check_dkim.plan(ev, q, 32);
-	assert_int_equal(n, 10);
+	assert_int_equal(n, 11);
 	assert_string_equal(q[0].name, "default._domainkey.example.org");
 	assert_int_equal(q[0].flags, 0);
 	assert_string_equal(q[9].name, "mx._domainkey.example.org");
+	/* NOERROR at _domainkey: is it a wildcard's? A name below it that nobody publishes. */
+	assert_string_equal(q[10].name, DKIM_WILDCARD_PROBE "._domainkey.example.org");
 	assert_int_equal(check_dkim.plan(ev, q, 3), 3); /* the caller's limit holds */
 
 	evidence_dns_slot(ev, "_domainkey.example.org", DNS_TYPE_TXT)->status =
@@ -248,14 +250,14 @@ static void test_dkim_plan(void **state)
 	evidence_dns_slot(ev, "s1._domainkey.example.org", DNS_TYPE_TXT)->status =
 		DNS_STATUS_NXDOMAIN;
 	n = check_dkim.plan(ev, q, 32);
-	assert_int_equal(n, 9);
+	assert_int_equal(n, 10);
 	for (size_t i = 0; i < n; i++)
 		assert_string_not_equal(q[i].name, "s1._domainkey.example.org");
 
 	const char *const one[] = {"k2"};
 	dkim_set_selectors(one, 1);
 	n = check_dkim.plan(ev, q, 32);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(q[0].name, "k2._domainkey.example.org");
 	dkim_set_selectors(NULL, 0);
 	evidence_free(ev);
@@ -332,6 +334,26 @@ static const struct verdict_case verdict_cases[] = {
 	 {{"mail", DNS_STATUS_OK, {"hello world", "v=DKIM1; p=" KEY_RSA2048, NULL}},
 	  {NULL, 0, {NULL}}},
 	 VERDICT_PASS, "error", 1, "selector mail", 1, 0},
+	/* RFC 8020's false positive: *.example.org synthesizes _domainkey.example.org. A name
+	 * below _domainkey that nobody publishes answers NOERROR too: the wildcard is seen. */
+	{"wildcard answers for _domainkey (NODATA)", DNS_STATUS_NODATA,
+	 {{DKIM_WILDCARD_PROBE, DNS_STATUS_NODATA, {NULL}}, {NULL, 0, {NULL}}}, VERDICT_ABSENT,
+	 "wildcard", 1, "only because a wildcard answers for it", 0, 0},
+	{"wildcard TXT answers for _domainkey", DNS_STATUS_OK,
+	 {{DKIM_WILDCARD_PROBE, DNS_STATUS_OK, {"v=spf1 -all", NULL}}, {NULL, 0, {NULL}}},
+	 VERDICT_ABSENT, "wildcard", 1, "_mxsurvey-wildcard-probe._domainkey.example.org is ok",
+	 0, 0},
+	{"wildcard, yet a key under a selector", DNS_STATUS_NODATA,
+	 {{"k1", DNS_STATUS_OK, {"v=DKIM1; p=" KEY_RSA1024, NULL}},
+	  {DKIM_WILDCARD_PROBE, DNS_STATUS_NODATA, {NULL}},
+	  {NULL, 0, {NULL}}},
+	 VERDICT_PASS, "wildcard", 1, "only through a wildcard", 1, 0},
+	{"no wildcard: the probe is NXDOMAIN", DNS_STATUS_NODATA,
+	 {{DKIM_WILDCARD_PROBE, DNS_STATUS_NXDOMAIN, {NULL}}, {NULL, 0, {NULL}}}, VERDICT_PASS,
+	 "present", 1, "exists (nodata)", 0, 0},
+	{"the probe failed: present stands", DNS_STATUS_NODATA,
+	 {{DKIM_WILDCARD_PROBE, DNS_STATUS_SERVFAIL, {NULL}}, {NULL, 0, {NULL}}}, VERDICT_PASS,
+	 "present", 1, "exists (nodata)", 0, 0},
 	{"wildcard SPF at a selector", DNS_STATUS_SERVFAIL,
 	 {{"dkim", DNS_STATUS_OK, {"v=spf1 -all", NULL}}, {NULL, 0, {NULL}}}, VERDICT_DNS_ERROR,
 	 "error", 0, "servfail", 1, 0},
@@ -378,6 +400,20 @@ static void test_dkim_verdict_table(void **state)
 		if (res->supported[MECSA_DKIM] != c->supported)
 			fail_msg("%s: supported %d", c->what, res->supported[MECSA_DKIM]);
 		assert_true(res->percent[MECSA_DKIM] == (c->supported ? 100.0 : 0.0));
+		/* Fixed scoring does not count a wildcard's answer (mecsa-st, above, does). */
+		int wild = strcmp(c->heur, "wildcard") == 0;
+		int fixed = wild ? c->want == VERDICT_PASS : c->supported;
+		if (res->percent_fixed[MECSA_DKIM] != (fixed ? 100.0 : 0.0))
+			fail_msg("%s: fixed percent %.0f", c->what, res->percent_fixed[MECSA_DKIM]);
+		json_t *wj = json_object_get(d, "wildcard");
+		const struct sel_answer *probe = NULL;
+		for (size_t s = 0; c->sels[s].sel; s++)
+			if (strcmp(c->sels[s].sel, DKIM_WILDCARD_PROBE) == 0)
+				probe = &c->sels[s];
+		if (probe == NULL || !dns_status_is_answer(probe->status))
+			assert_true(json_is_null(wj));
+		else
+			assert_int_equal(json_is_true(wj), probe->status != DNS_STATUS_NXDOMAIN);
 		char *dump = json_dumps(d, 0);
 		assert_non_null(dump);
 		free(dump);

@@ -409,8 +409,15 @@ static const struct verdict_case verdict_cases[] = {
 	{"servfail", DNS_STATUS_SERVFAIL, {{NULL, 0}}, VERDICT_DNS_ERROR, "servfail", 0, 0, NULL},
 	{"timeout", DNS_STATUS_TIMEOUT, {{NULL, 0}}, VERDICT_DNS_ERROR, "timeout", 0, 0, NULL},
 	{"error", DNS_STATUS_ERROR, {{NULL, 0}}, VERDICT_DNS_ERROR, "error", 0, 0, NULL},
-	{"unrelated only", DNS_STATUS_OK, {{"v=spf1 -all", 0}, {NULL, 0}}, VERDICT_ABSENT,
-	 "among 1 TXT", 0, 0, NULL},
+	/* One TXT record is the domain's record, whatever it begins with (RFC 8461 §3.1
+	 * discards non-STSv1 records only among several): invalid, not absent. */
+	{"single non-STSv1 record", DNS_STATUS_OK, {{"v=spf1 -all", 0}, {NULL, 0}}, VERDICT_FAIL,
+	 "does not begin with v=STSv1", 1, 0, NULL},
+	{"single record without a version", DNS_STATUS_OK, {{"id=20240101", 0}, {NULL, 0}},
+	 VERDICT_FAIL, "does not begin with v=STSv1", 1, 0, NULL},
+	{"unrelated among several", DNS_STATUS_OK,
+	 {{"v=spf1 -all", 0}, {"google-site-verification=x", 0}, {NULL, 0}}, VERDICT_ABSENT,
+	 "among 2 TXT", 0, 0, NULL},
 	/* A valid record alone: the policy host was never resolved, so nothing was fetched. */
 	{"valid", DNS_STATUS_OK, {{"v=STSv1; id=20160831085700Z;", 0}, {NULL, 0}},
 	 VERDICT_NOT_TESTABLE, "mta-sts.example.org was not resolved", 1, 1, "20160831085700Z"},

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "checks/mx.h"
+#include "checks/score.h"
 #include "checks/starttls.h"
 #include "checks/urlpin.h"
 #include "checks/x509.h"
@@ -24,11 +25,11 @@
 enum cert_id {
 	C_END = 0, C_ROOT, C_INTER, C_INTER2, C_GOOD, C_WILD, C_EXPIRED, C_NOTYET, C_SELF,
 	C_WRONG, C_REVOKED, C_OTHER_ROOT, C_UNKNOWN_CA, C_PARTIAL, C_EMPTY, C_UNDER_INTER2,
-	C_GARBAGE, C_MAX
+	C_GARBAGE, C_WEAK_RSA, C_SHA1, C_MAX
 };
 
 static X509 *certs[C_MAX];
-static EVP_PKEY *k_root, *k_inter, *k_inter2, *k_leaf, *k_other;
+static EVP_PKEY *k_root, *k_inter, *k_inter2, *k_leaf, *k_other, *k_rsa1024;
 static X509_STORE *store;
 static X509_CRL *crl_inter, *crl_root, *crl_stale, *crl_badsig, *crl_inter2;
 
@@ -68,6 +69,13 @@ static int setup(void **state)
 	certs[C_EMPTY] = tp_cert("", NULL, in, k_inter, k_leaf, 0, -1, 365, CRL_INTER, 110);
 	certs[C_UNDER_INTER2] = tp_cert("mx.example.test", "DNS:mx.example.test", certs[C_INTER2],
 					k_inter2, k_leaf, 0, -1, 365, CRL_INTER2, 111);
+	/* Below security level 2: a 1024-bit RSA key; a SHA-1 signature (re-signed). */
+	k_rsa1024 = EVP_RSA_gen(1024);
+	certs[C_WEAK_RSA] = tp_cert("mx.example.test", "DNS:mx.example.test", in, k_inter,
+				    k_rsa1024, 0, -1, 365, CRL_INTER, 112);
+	certs[C_SHA1] = tp_cert("mx.example.test", "DNS:mx.example.test", in, k_inter, k_leaf, 0,
+				-1, 365, CRL_INTER, 113);
+	X509_sign(certs[C_SHA1], k_inter, EVP_sha1());
 	long revoked_leaf = 106, revoked_inter2 = 3;
 	crl_inter = tp_crl(certs[C_INTER], k_inter, &revoked_leaf, 1, -1, 7);
 	crl_root = tp_crl(certs[C_ROOT], k_root, &revoked_inter2, 1, -1, 7);
@@ -97,6 +105,7 @@ static int teardown(void **state)
 	EVP_PKEY_free(k_inter2);
 	EVP_PKEY_free(k_leaf);
 	EVP_PKEY_free(k_other);
+	EVP_PKEY_free(k_rsa1024);
 	return 0;
 }
 
@@ -114,60 +123,68 @@ struct x509_case {
 	enum x509_revocation rev;    /* the row's revocation status */
 	const char *reason;	     /* substring of the verdict reason */
 	double pct;		     /* MECSA percentage */
+	int key_weak;		     /* key_ok 0 (fixed scoring: 25 points less) */
+	int incomplete;		     /* chain_complete 0; -1: null (unknown); 0: 1 */
 };
 
 static const struct x509_case cases[] = {
 	{"valid chain, CRLs say good", "mx.example.test", {C_GOOD, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "1 valid certificates", 100},
+	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "1 valid certificates", 100, 0, 0},
 	{"valid chain, CRL unreachable: unknown, not revoked", "mx.example.test", {C_GOOD, C_INTER},
-	 CRLS_FAIL, "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "revocation unknown", 100},
+	 CRLS_FAIL, "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "revocation unknown", 100, 0, 0},
 	{"CRLs never fetched", "mx.example.test", {C_GOOD, C_INTER}, CRLS_NONE, "TLSv1.2", 0,
-	 VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "not fetched", 100},
+	 VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "not fetched", 100, 0, 0},
 	{"one-label wildcard", "mx.example.test", {C_WILD, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100},
+	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100, 0, 0},
 	{"wildcard does not cover two labels", "a.mx.example.test", {C_WILD, C_INTER}, CRLS_GOOD,
-	 "TLSv1.3", 0, VERDICT_FAIL, 1, 0, 1, X509_REV_GOOD, "not valid for a.mx.example.test", 75},
+	 "TLSv1.3", 0, VERDICT_FAIL, 1, 0, 1, X509_REV_GOOD, "not valid for a.mx.example.test", 75, 0, 0},
 	{"partial wildcard refused", "m1.example.test", {C_PARTIAL, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_FAIL, 1, 0, 1, X509_REV_GOOD, "not valid for", 75},
+	 VERDICT_FAIL, 1, 0, 1, X509_REV_GOOD, "not valid for", 75, 0, 0},
 	{"empty names", "mx.example.test", {C_EMPTY, C_INTER}, CRLS_GOOD, "TLSv1.3", 0, VERDICT_FAIL,
-	 1, 0, 1, X509_REV_GOOD, "not valid for", 75},
+	 1, 0, 1, X509_REV_GOOD, "not valid for", 75, 0, 0},
 	{"host name case-insensitive", "MX.Example.TEST", {C_GOOD, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100},
+	 VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100, 0, 0},
 	{"wrong name", "mx.example.test", {C_WRONG, C_INTER}, CRLS_GOOD, "TLSv1.3", 0, VERDICT_FAIL,
-	 1, 0, 1, X509_REV_GOOD, "not valid for mx.example.test", 75},
+	 1, 0, 1, X509_REV_GOOD, "not valid for mx.example.test", 75, 0, 0},
 	{"expired: a date failure, not a chain failure", "mx.example.test", {C_EXPIRED, C_INTER},
-	 CRLS_GOOD, "TLSv1.3", 0, VERDICT_FAIL, 1, 1, 0, X509_REV_GOOD, "expired", 75},
+	 CRLS_GOOD, "TLSv1.3", 0, VERDICT_FAIL, 1, 1, 0, X509_REV_GOOD, "expired", 75, 0, 0},
 	{"not yet valid", "mx.example.test", {C_NOTYET, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_FAIL, 1, 1, 0, X509_REV_GOOD, "not yet valid", 75},
+	 VERDICT_FAIL, 1, 1, 0, X509_REV_GOOD, "not yet valid", 75, 0, 0},
 	{"self-signed", "mx.example.test", {C_SELF}, CRLS_NONE, "TLSv1.3", 0, VERDICT_FAIL, 0, 1, 1,
-	 X509_REV_UNKNOWN, "self-signed", 75},
+	 X509_REV_UNKNOWN, "self-signed", 75, 0, 0},
 	{"intermediate not sent", "mx.example.test", {C_GOOD}, CRLS_GOOD, "TLSv1.3", 0, VERDICT_FAIL,
-	 0, 1, 1, X509_REV_UNKNOWN, "untrusted chain: unable to get local issuer", 75},
+	 0, 1, 1, X509_REV_UNKNOWN, "untrusted chain: unable to get local issuer", 75, 0, 1},
 	{"unknown CA", "mx.example.test", {C_UNKNOWN_CA, C_OTHER_ROOT}, CRLS_NONE, "TLSv1.3", 0,
-	 VERDICT_FAIL, 0, 1, 1, X509_REV_UNKNOWN, "untrusted chain", 75},
+	 VERDICT_FAIL, 0, 1, 1, X509_REV_UNKNOWN, "untrusted chain", 75, 0, 0},
 	{"revoked leaf", "mx.example.test", {C_REVOKED, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
-	 VERDICT_FAIL, 1, 1, 1, X509_REV_REVOKED, "revoked", 75},
+	 VERDICT_FAIL, 1, 1, 1, X509_REV_REVOKED, "revoked", 75, 0, 0},
 	{"revoked intermediate", "mx.example.test", {C_UNDER_INTER2, C_INTER2}, CRLS_GOOD, "TLSv1.3",
-	 0, VERDICT_FAIL, 1, 1, 1, X509_REV_REVOKED, "intermediate", 75},
+	 0, VERDICT_FAIL, 1, 1, 1, X509_REV_REVOKED, "intermediate", 75, 0, 0},
 	{"stale CRL: unknown", "mx.example.test", {C_REVOKED, C_INTER}, CRLS_STALE, "TLSv1.3", 0,
-	 VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "stale", 100},
+	 VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "stale", 100, 0, 0},
 	{"CRL signed by another key: unknown", "mx.example.test", {C_REVOKED, C_INTER}, CRLS_BADSIG,
-	 "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "signature", 100},
+	 "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "signature", 100, 0, 0},
 	{"CRL URL serves garbage: unknown", "mx.example.test", {C_GOOD, C_INTER}, CRLS_GARBAGE,
-	 "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "not a CRL", 100},
+	 "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_UNKNOWN, "not a CRL", 100, 0, 0},
 	{"undecodable certificate", "mx.example.test", {C_GARBAGE}, CRLS_NONE, "TLSv1.3", 0,
-	 VERDICT_FAIL, 0, 0, 0, X509_REV_UNKNOWN, "cannot be decoded", 25},
+	 VERDICT_FAIL, 0, 0, 0, X509_REV_UNKNOWN, "cannot be decoded", 25, 1, -1},
 	{"chain padded with copies (16 recorded)", "mx.example.test",
 	 {C_GOOD, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER,
 	  C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER, C_INTER},
-	 CRLS_GOOD, "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100},
+	 CRLS_GOOD, "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 100, 0, 0},
 	{"TLS 1.0: judged, but not in MECSA's percentage", "mx.example.test", {C_GOOD, C_INTER},
-	 CRLS_GOOD, "TLSv1", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 0},
+	 CRLS_GOOD, "TLSv1", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "valid", 0, 0, 0},
 	{"no trust store (intermediate's CRL cannot be checked)", "mx.example.test",
 	 {C_GOOD, C_INTER}, CRLS_GOOD, "TLSv1.3", 1, VERDICT_FAIL, 0, 1, 1, X509_REV_UNKNOWN,
-	 "no CA bundle", 75},
+	 "no CA bundle", 75, 0, -1},
+	/* Security level 2: valid for mecsa-st, "key too weak" for mxsurvey and fixed scoring. */
+	{"RSA key of 1024 bits", "mx.example.test", {C_WEAK_RSA, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
+	 VERDICT_FAIL, 1, 1, 1, X509_REV_GOOD, "key too weak: leaf 0: RSA key of 1024 bits", 100, 1,
+	 0},
+	{"SHA-1 signature", "mx.example.test", {C_SHA1, C_INTER}, CRLS_GOOD, "TLSv1.3", 0,
+	 VERDICT_FAIL, 1, 1, 1, X509_REV_GOOD, "key too weak: leaf 0: SHA1 signature", 100, 1, 0},
 	{"no STARTTLS: nothing to judge", "mx.example.test", {C_GOOD, C_INTER}, CRLS_NONE, NULL, 0,
-	 VERDICT_NOT_TESTABLE, 0, 0, 0, X509_REV_UNKNOWN, "no TLS session", 0},
+	 VERDICT_NOT_TESTABLE, 0, 0, 0, X509_REV_UNKNOWN, "no TLS session", 0, 0, 0},
 };
 
 static void add_crls(struct evidence *ev, enum crl_mode m)
@@ -260,6 +277,10 @@ static void test_x509_cases(void **state)
 		if (fabs(res->percent[MECSA_X509] - c->pct) > 0.01)
 			fail_msg("%s: percent %.2f, expected %.2f", c->what, res->percent[MECSA_X509],
 				 c->pct);
+		double fixed = c->key_weak && c->chain_ok ? c->pct - 25 : c->pct;
+		if (fabs(res->percent_fixed[MECSA_X509] - fixed) > 0.01)
+			fail_msg("%s: fixed percent %.2f, expected %.2f", c->what,
+				 res->percent_fixed[MECSA_X509], fixed);
 		assert_int_equal(res->supported[MECSA_X509], c->pct >= 80);
 		json_t *mxrow = starttls_mx_row(res, c->host, "192.0.2.25");
 		assert_non_null(mxrow);
@@ -277,6 +298,15 @@ static void test_x509_cases(void **state)
 				fail_msg("%s: chain %d name %d dates %d rev %d (%s / %s)", c->what,
 					 j.chain_ok, j.name_ok, j.dates_ok, j.revocation, j.why,
 					 j.revocation_why);
+			int complete = c->incomplete == 1 ? 0 : c->incomplete == -1 ? -1 : 1;
+			if (j.key_ok != !c->key_weak || j.chain_complete != complete)
+				fail_msg("%s: key_ok %d chain_complete %d (%s)", c->what, j.key_ok,
+					 j.chain_complete, j.why);
+			json_t *cc = json_object_get(j.detail, "chain_complete");
+			if (j.parsed)
+				assert_true(complete < 0 ? json_is_null(cc)
+							 : json_is_boolean(cc) &&
+								   json_is_true(cc) == complete);
 			json_decref(j.detail);
 		}
 		result_free(res);
@@ -285,11 +315,40 @@ static void test_x509_cases(void **state)
 	x509_set_trust(store);
 }
 
+/* A weak key: fixed scoring takes the certificate as invalid (x509 missing from the
+ * confidentiality set), mecsa-st scoring counts it as mecsa-st does (x509 supported). */
+static void test_weak_key_scoring(void **state)
+{
+	(void)state;
+	const struct x509_case c = {"weak", "mx.example.test", {C_WEAK_RSA, C_INTER}, CRLS_GOOD,
+				    "TLSv1.3", 0, VERDICT_FAIL, 1, 1, 1, X509_REV_GOOD, "", 100,
+				    1, 0};
+	struct score_table st = *score_table_builtin();
+	st.mode = SCORE_MODE_MECSA_ST;
+	const struct score_table *tables[] = {score_table_builtin(), &st};
+	const bool want[] = {false, true};
+	for (size_t k = 0; k < 2; k++) {
+		struct evidence *ev = build(&c);
+		struct result *res = result_new(ev->domain);
+		check_mx.evaluate(ev, res);
+		check_starttls.evaluate(ev, res);
+		check_x509.evaluate(ev, res);
+		assert_int_equal(res->checks[CHECK_X509].verdict.status, VERDICT_FAIL);
+		score_apply(tables[k], res);
+		assert_true(res->supported[MECSA_STARTTLS]);
+		if (res->supported[MECSA_X509] != want[k])
+			fail_msg("%s mode: x509 supported %d", score_mode_name(tables[k]->mode),
+				 res->supported[MECSA_X509]);
+		result_free(res);
+		evidence_free(ev);
+	}
+}
+
 static void test_crl_urls(void **state)
 {
 	(void)state;
 	const struct x509_case c = {"urls", "mx.example.test", {C_GOOD, C_INTER}, CRLS_NONE,
-				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0};
+				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0, 0, 0};
 	struct evidence *ev = build(&c);
 	tp_probe_tls(ev, "mx2.example.test", "192.0.2.26", "TLSv1.3", &certs[C_WILD], 1);
 	char *urls[X509_CRL_URLS_MAX];
@@ -310,9 +369,9 @@ static void test_verdict_memo(void **state)
 {
 	(void)state;
 	const struct x509_case c = {"memo", "mx.example.test", {C_GOOD, C_INTER}, CRLS_GOOD,
-				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "", 0};
+				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, X509_REV_GOOD, "", 0, 0, 0};
 	const struct x509_case leaf_only = {"memo", "mx.example.test", {C_GOOD}, CRLS_GOOD,
-					    "TLSv1.3", 0, VERDICT_FAIL, 0, 1, 1, 0, "", 0};
+					    "TLSv1.3", 0, VERDICT_FAIL, 0, 1, 1, 0, "", 0, 0, 0};
 	struct evidence *ev = build(&c), *ev1 = build(&leaf_only);
 	X509_STORE *other = X509_STORE_new();
 	struct {
@@ -386,7 +445,7 @@ static void test_crl_resolve(void **state)
 {
 	(void)state;
 	const struct x509_case c = {"resolve", "mx.example.test", {C_GOOD, C_INTER}, CRLS_NONE,
-				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0};
+				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0, 0, 0};
 	struct evidence *ev = build(&c);
 	struct dns_question q[8];
 	size_t n = check_x509.plan(ev, q, 8);
@@ -411,7 +470,7 @@ static void test_probe_time(void **state)
 {
 	(void)state;
 	const struct x509_case c = {"time", "mx.example.test", {C_GOOD, C_INTER}, CRLS_GOOD,
-				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0};
+				    "TLSv1.3", 0, VERDICT_PASS, 1, 1, 1, 0, "", 0, 0, 0};
 	struct evidence *ev = build(&c);
 	ev->smtp[0].started_ms -= 400LL * 86400 * 1000; /* probed 400 days ago */
 	struct x509_judgement j;
@@ -427,6 +486,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x509_cases),
+		cmocka_unit_test(test_weak_key_scoring),
 		cmocka_unit_test(test_crl_urls),
 		cmocka_unit_test(test_verdict_memo),
 		cmocka_unit_test(test_decode_memo),

@@ -19,6 +19,7 @@ Knobs (all optional; a behaviour name is a preset of knobs, see PRESETS):
   quiet_ms:   the silence after which a flaky banner fails again (default 5000)
   hostname:   the name in the banner and the EHLO reply
   cert, key:  PEM files (cert = leaf + chain as sent) for the TLS handshake
+  seclevel0:  true: serve at OpenSSL security level 0 (a certificate with a weak key)
 """
 
 import argparse
@@ -89,7 +90,7 @@ def resolve_behaviour(entry, delay_override):
         raise ValueError("unknown behaviour %r" % name)
     b = dict(DEFAULTS)
     b.update(PRESETS[name])
-    for k in list(DEFAULTS) + ["cert", "key"]:
+    for k in list(DEFAULTS) + ["cert", "key", "seclevel0"]:
         if k in entry:
             b[k] = entry[k]
     for k, allowed in CHOICES.items():
@@ -108,6 +109,9 @@ def resolve_behaviour(entry, delay_override):
 
 def make_context(b):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if b.get("seclevel0"):
+        # A certificate with a weak key (RSA 1024) is refused at the default level 2.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     if b["tls"] == "tls10":
         # OpenSSL 3 refuses TLS 1.0 above security level 0.
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")

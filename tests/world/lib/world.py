@@ -29,10 +29,11 @@ WORLD = os.path.dirname(LIB)
 RUN = os.path.join(WORLD, "run")
 PYTHON = "/usr/bin/python3"
 
-DNSSEC_KINDS = ("signed", "nsec3", "unsigned", "expired", "bad-ds", "no-dnskey")
+DNSSEC_KINDS = ("signed", "nsec3", "unsigned", "expired", "bad-ds", "no-dnskey", "lame")
 EXPIRED_WINDOW = ("20240101000000", "20240201000000")    # inception, expiration
 SCENARIO_KEYS = {"what", "zone", "dnssec", "records", "mta_sts", "expect", "expect_stub",
-                 "expect_recursive", "pending", "pending_stub", "pending_recursive", "fakedns"}
+                 "expect_recursive", "pending", "pending_stub", "pending_recursive", "fakedns",
+                 "expect_upstream", "expect_noede", "pending_upstream", "pending_noede"}
 MTA_STS_KEYS = {"policy", "status", "content_type", "redirect", "cert", "addr"}
 
 
@@ -140,7 +141,8 @@ def check_scenarios(scenarios):
             raise WorldError("scenario %s: a fakedns delegation has no zone, records or site"
                              % dom)
         for key in ("expect", "expect_stub", "expect_recursive", "pending", "pending_stub",
-                    "pending_recursive"):
+                    "pending_recursive", "expect_upstream", "expect_noede", "pending_upstream",
+                    "pending_noede"):
             if key in sc and not isinstance(sc[key], dict):
                 raise WorldError("scenario %s: %s must be a map" % (dom, key))
 
@@ -307,9 +309,17 @@ class Pki:
         self.spec = world["pki"]
         self.paths = {}             # cert name -> {key, cert, chain}
 
-    def genkey(self, path):
-        run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-out", path])
+    def genkey(self, path, kind="ec256"):
+        """kind: ec256 (default), or rsaN for an N-bit RSA key (rsa1024: below OpenSSL's
+        security level 2)."""
+        if kind.startswith("rsa") and kind[3:].isdigit():
+            run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                 "rsa_keygen_bits:%s" % kind[3:], "-out", path])
+        elif kind == "ec256":
+            run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                 "ec_paramgen_curve:P-256", "-out", path])
+        else:
+            raise WorldError("unknown key kind %s" % kind)
         os.chmod(path, 0o600)
 
     def make_ca(self, name, cn, parent=None, cdp=None):
@@ -346,7 +356,7 @@ class Pki:
         d = os.path.join(self.dir, "certs")
         os.makedirs(d, exist_ok=True)
         key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
-        self.genkey(key)
+        self.genkey(key, spec.get("key", "ec256"))
         issuer = spec.get("issuer", "intermediate")
         ca = {"intermediate": "ca-intermediate", "other-root": "ca-other",
               "self": None}.get(issuer, "bad")
@@ -550,6 +560,8 @@ def build_dns(world, zones, pki, ttl, delegations=()):
             text += [expand_macros(l, pki) for l in lines]
         path = os.path.join(zdir, z.name + ".zone")
         write(path, "\n".join(text) + "\n")
+        if z.dnssec == "lame":
+            continue    # delegated to the leaf NSD, which does not serve it (REFUSED): lame
         if z.dnssec == "unsigned":
             leaf_files[z.name] = path
         else:
@@ -641,13 +653,13 @@ UNBOUND_CONF = """server:
     username: ""
     chroot: ""
     directory: "{run}"
-    pidfile: "{run}/pids/unbound.pid"
-    logfile: "{run}/log/unbound.log"
+    pidfile: "{run}/pids/{name}.pid"
+    logfile: "{run}/log/{name}.log"
     use-syslog: no
     log-servfail: yes
     verbosity: 1
     val-log-level: 2
-    ede: yes
+    ede: {ede}
     num-threads: 1
     so-reuseport: no
     outgoing-range: 4096
@@ -682,7 +694,7 @@ UNBOUND_CONF = """server:
 # unbound-control -c run/unbound/unbound.conf stats_noreset (inside the namespace)
 remote-control:
     control-enable: yes
-    control-interface: "{run}/unbound/control.sock"
+    control-interface: "{run}/unbound/{name}.sock"
     control-use-cert: no
 """
 
@@ -838,8 +850,11 @@ def build_fakesmtp(world, pki, by_addr):
         e = dict(f)
         if "range" in e and bulk_delay:
             e["delay_ms"] = int(bulk_delay)   # benchmarks: a slow bulk of peers
-        cert = pki.paths[e.pop("cert", "mx-valid")]
+        cert_name = e.pop("cert", "mx-valid")
+        cert = pki.paths[cert_name]
         e["cert"], e["key"] = cert["chain"], cert["key"]
+        if "key" in world["pki"]["certs"].get(cert_name, {}):
+            e["seclevel0"] = True   # a weak key loads only below security level 2
         if "addr" in e:
             names = by_addr.get(str(ipaddress.ip_address(e["addr"])), [])
             e.setdefault("hostname", names[0] if names else "fake.world.mxs")
@@ -888,7 +903,10 @@ def scanner_configs(world):
                    "trust_anchor": rel("root.key"), "timeout": 5000}}
     upstream = {"dns": {"mode": "stub", "validate": "upstream",
                         "upstreams": [world["dns"]["resolver"]], "timeout": 5000}}
-    for name, dns in (("stub", stub), ("recursive", rec), ("upstream", upstream)):
+    noede = {"dns": {"mode": "stub", "validate": "upstream",
+                     "upstreams": [world["dns"]["resolver_noede"]], "timeout": 5000}}
+    for name, dns in (("stub", stub), ("recursive", rec), ("upstream", upstream),
+                      ("noede", noede)):
         conf = dict(dns)
         conf.update(common)
         write(rel("mxsurvey-%s.yaml" % name),
@@ -912,8 +930,12 @@ def build(world, scenarios):
                       fakedns_delegations(world, scenarios))
     log("dns: %d zones signed in %.1f s" % (len(zones) + 2, time.time() - t0))
     nsd = build_nsd(world, files)
-    write(rel("unbound/unbound.conf"), UNBOUND_CONF.format(addr=world["dns"]["resolver"], run=RUN))
+    write(rel("unbound/unbound.conf"), UNBOUND_CONF.format(addr=world["dns"]["resolver"], run=RUN,
+                                                          name="unbound", ede="yes"))
     run(["unbound-checkconf", rel("unbound/unbound.conf")])
+    write(rel("unbound/unbound-noede.conf"), UNBOUND_CONF.format(
+        addr=world["dns"]["resolver_noede"], run=RUN, name="unbound-noede", ede="no"))
+    run(["unbound-checkconf", rel("unbound/unbound-noede.conf")])
     postfix = build_postfix(world, pki)
     sites = build_nginx(world, scenarios, pki)
     build_fakesmtp(world, pki, by_addr)
@@ -923,7 +945,8 @@ def build(world, scenarios):
     write(rel("world.json"), json.dumps({
         "namespace": world["namespace"], "resolver": world["dns"]["resolver"],
         "configs": {"stub": rel("mxsurvey-stub.yaml"), "recursive": rel("mxsurvey-recursive.yaml"),
-                    "upstream": rel("mxsurvey-upstream.yaml")},
+                    "upstream": rel("mxsurvey-upstream.yaml"),
+                    "noede": rel("mxsurvey-noede.yaml")},
         "ca_bundle": rel("pki/ca-bundle.pem"), "root_key": rel("root.key"),
         "root_hints": rel("root.hints"), "mta_sts_sites": sites,
         "scenarios": list(scenarios)}, indent=1) + "\n")
@@ -943,7 +966,7 @@ def namespace_exists(name):
 
 def expected_sockets(world):
     """{(addr, port)} every service must be listening on (TCP)."""
-    want = {(world["dns"]["resolver"], 53)}
+    want = {(world["dns"]["resolver"], 53), (world["dns"]["resolver_noede"], 53)}
     for role in ("root", "tld", "leaf"):
         want.add((world["dns"][role]["addr"], 53))
     for p in world["postfix"]:
@@ -1042,6 +1065,8 @@ def start(world, nsd, postfix):
         log("started nsd-%s on %s:53" % (role, world["dns"][role]["addr"]))
     run(ns_exec(world, ["unbound", "-c", rel("unbound/unbound.conf")]))
     log("started unbound on %s:53" % world["dns"]["resolver"])
+    run(ns_exec(world, ["unbound", "-c", rel("unbound/unbound-noede.conf")]))
+    log("started unbound (no EDE) on %s:53" % world["dns"]["resolver_noede"])
     # postfix reports start-up errors only to syslog, or to stderr when that is a terminal.
     run(["script", "-qec", shlex.join(ns_exec(world, ["postfix", "-c", postfix, "start"])),
          "/dev/null"])
@@ -1090,8 +1115,8 @@ def stop(world):
     name = world["namespace"]
     ino = netns_inode(name)
     pids = []
-    for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "nginx.pid",
-              "fakesmtp.pid", "ocsp.pid", "fakehttp.pid", "fakedns.pid"):
+    for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "unbound-noede.pid",
+              "nginx.pid", "fakesmtp.pid", "ocsp.pid", "fakehttp.pid", "fakedns.pid"):
         pids.append(pid_of(rel("pids/" + f)))
     pids.append(pid_of(rel("postfix/spool/pid/master.pid")))
     if ino is not None:
