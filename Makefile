@@ -16,6 +16,9 @@ TEST_LDLIBS := $(shell pkg-config --libs cmocka)
 # SQLite pages); jemalloc does that with about a fifth less CPU than glibc's malloc here (bench/
 # README.md). Sanitizer builds use the sanitizer's allocator instead (MALLOC_LIB empty).
 MALLOC_LIB ?= -ljemalloc
+# The commit `mxsurvey --version` and campaign snapshots name: empty outside git; a build from an
+# exported tree (the Debian package test) passes it in the environment.
+MXSURVEY_GIT ?= $(shell git describe --always --dirty --abbrev=12 --exclude='*' 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 CHECKS_SRC := $(wildcard checks/*.c)
@@ -51,6 +54,15 @@ $(BUILD)/gen/schema_sql.c: $(SCHEMA_SQL) scripts/embed-sql
 
 $(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Rewritten only when the commit changed, so that a build rebuilds version.o alone.
+$(BUILD)/gen/version_git.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MXSURVEY_GIT "$(MXSURVEY_GIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/daemon/version.o: $(BUILD)/gen/version_git.h
+$(BUILD)/daemon/version.o: override CFLAGS += -I$(BUILD)
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

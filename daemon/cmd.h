@@ -18,6 +18,7 @@ int cmd_export(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_rescore(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* --set KEY=VALUE overrides, kept so that a reload can apply them again. */
 struct cmd_overrides {

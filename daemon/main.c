@@ -4,6 +4,7 @@
 
 #include "daemon/cli.h"
 #include "daemon/cmd.h"
+#include "daemon/version.h"
 
 static const char usage[] =
 	"usage: mxsurvey COMMAND [OPTIONS]\n"
@@ -20,6 +21,7 @@ static const char usage[] =
 	"  diff --from A --to B          domains whose verdicts or scores changed\n"
 	"  merge OUT.db IN.db...         combine the databases of sharded runs\n"
 	"  rescore [--scoring FILE]      judge and score stored evidence again, offline\n"
+	"  config [-c FILE]              check a configuration; --options lists every option\n"
 	"\n"
 	"  mxsurvey COMMAND --help   options of a command\n"
 	"  mxsurvey --version\n";
@@ -34,6 +36,7 @@ static const struct main_command main_commands[] = {
 	{"status", cmd_status},	    {"pause", cmd_pause},   {"resume", cmd_resume},
 	{"cancel", cmd_cancel},	    {"export", cmd_export}, {"diff", cmd_diff},
 	{"merge", cmd_merge},	    {"rescore", cmd_rescore},
+	{"config", cmd_config},
 };
 
 int main(int argc, char **argv)
@@ -44,7 +47,7 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("mxsurvey %s\n", MXSURVEY_VERSION);
+		version_print(stdout);
 		return EXIT_OK;
 	}
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
