@@ -90,10 +90,10 @@ $(CONF_BIN): $(BUILD)/tests/conformance/spf_conformance.o $(BUILD)/libmxcore.a
 
 # `make test`: unit tests, the SPF conformance suite, then integration tests against the
 # offline test world (skipped with a notice where network namespaces are not available).
-test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+test: $(PROGRAM) man $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run
 
-test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+test-sanitized: $(PROGRAM) man $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --sanitized
 
 unit: $(UNIT_BIN)
