@@ -16,6 +16,9 @@ TEST_LDLIBS := $(shell pkg-config --libs cmocka)
 # SQLite pages); jemalloc does that with about a fifth less CPU than glibc's malloc here (bench/
 # README.md). Sanitizer builds use the sanitizer's allocator instead (MALLOC_LIB empty).
 MALLOC_LIB ?= -ljemalloc
+# The commit `mxsurvey --version` and campaign snapshots name: empty outside git; a build from an
+# exported tree (the Debian package test) passes it in the environment.
+MXSURVEY_GIT ?= $(shell git describe --always --dirty --abbrev=12 --exclude='*' 2>/dev/null)
 
 COMMON_SRC := $(wildcard common/*.c)
 CHECKS_SRC := $(wildcard checks/*.c)
@@ -35,9 +38,17 @@ FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 PROGRAM    := $(if $(filter build,$(BUILD)),mxsurvey,$(BUILD)/mxsurvey)
 
-.PHONY: all test test-sanitized unit conformance integration asan install clean world-up world-down bench
+.PHONY: all test test-sanitized unit conformance integration asan install uninstall clean world-up world-down bench man
 .PHONY: fuzz fuzz-build fuzz-bins
-all: $(PROGRAM)
+all: $(PROGRAM) man
+
+# Manual pages: scdoc sources in man/, built into $(BUILD)/man/.
+MAN_SRC    := $(wildcard man/*.scd)
+MAN_PAGES  := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+man: $(MAN_PAGES)
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
 
 $(PROGRAM): $(BUILD)/daemon/main.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MALLOC_LIB)
@@ -56,6 +67,15 @@ $(BUILD)/gen/schema_sql.c: $(SCHEMA_SQL) scripts/embed-sql
 
 $(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Rewritten only when the commit changed, so that a build rebuilds version.o alone.
+$(BUILD)/gen/version_git.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MXSURVEY_GIT "$(MXSURVEY_GIT)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/daemon/version.o: $(BUILD)/gen/version_git.h
+$(BUILD)/daemon/version.o: override CFLAGS += -I$(BUILD)
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,10 +103,10 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxco
 # regression and smoke run,
 # then integration tests against the offline test world (skipped with a notice where network
 # namespaces are not available).
-test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
+test: $(PROGRAM) man $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run
 
-test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
+test-sanitized: $(PROGRAM) man $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --sanitized
 
 unit: $(UNIT_BIN)
@@ -124,14 +144,41 @@ world-down:
 bench: $(PROGRAM)
 	scripts/bench
 
-install: $(PROGRAM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/mxsurvey/schema
+# `make install` / `make uninstall`: PREFIX (default /usr/local) and DESTDIR (staging root, as
+# the Debian package's build uses). The units go to SYSTEMDUNITDIR with @PREFIX@ replaced.
+SYSTEMDUNITDIR ?= /lib/systemd/system
+SHAREDIR   = $(PREFIX)/share/mxsurvey
+DOCDIR     = $(PREFIX)/share/doc/mxsurvey
+COMPLDIR   = $(PREFIX)/share/bash-completion/completions
+DATA_FILES := config/mxsurvey.yaml config/scoring.yaml config/unbound-mxsurvey.conf
+UNIT_FILES := $(wildcard systemd/*.service)
+EXAMPLES   := scripts/slurm-array.sh scripts/k8s-indexed-job.yaml
+
+install: $(PROGRAM) man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHAREDIR)/schema $(DESTDIR)$(COMPLDIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/mxsurvey
-	install -m 0644 config/*.yaml config/*.conf $(DESTDIR)$(PREFIX)/share/mxsurvey/
-	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/mxsurvey/schema/
-	install -d $(DESTDIR)/lib/systemd/system
-	for unit in systemd/*.service; do \
-		sed 's|@PREFIX@|$(PREFIX)|g' $$unit > $(DESTDIR)/lib/systemd/system/$$(basename $$unit); done
+	install -m 0644 $(DATA_FILES) $(DESTDIR)$(SHAREDIR)/
+	install -m 0644 $(SCHEMA_SQL) schema/result.schema.json $(DESTDIR)$(SHAREDIR)/schema/
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 completion/mxsurvey $(DESTDIR)$(COMPLDIR)/mxsurvey
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	for unit in $(UNIT_FILES); do \
+		sed 's|@PREFIX@|$(PREFIX)|g' $$unit > $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$unit) && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$(basename $$unit) || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mxsurvey $(DESTDIR)$(COMPLDIR)/mxsurvey
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(notdir $(DATA_FILES)))
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/schema/,$(notdir $(SCHEMA_SQL)) result.schema.json)
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man5/,$(notdir $(filter %.5,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNIT_FILES)))
+	-rmdir $(DESTDIR)$(SHAREDIR)/schema $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz mxsurvey

@@ -20,6 +20,7 @@ int cmd_merge(int argc, char **argv);
 int cmd_rescore(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* --set KEY=VALUE overrides, kept so that a reload can apply them again. */
 struct cmd_overrides {

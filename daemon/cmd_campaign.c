@@ -21,6 +21,7 @@
 #include "daemon/output.h"
 #include "daemon/shard.h"
 #include "daemon/store.h"
+#include "daemon/version.h"
 
 #define CAMPAIGN_CHUNK 10000	     /* submitted rows per transaction: short write locks */
 #define CAMPAIGN_RATE_WINDOW_MS 300000 /* status: the rate is measured over the last 5 minutes */
@@ -114,6 +115,9 @@ char *cmd_config_json(const struct config *c)
 		(int)c->smtp_per_address, "smtp_rate_per_address", (int)c->smtp_rate_per_address,
 		"connect_rate", (int)c->connect_rate, "exclude", cmd_strlist_json(&c->exclude),
 		"scoring", "file", cmd_str_json(c->scoring_file));
+	/* The survey's methods need what measured: this build and its libraries' versions. */
+	if (j)
+		json_object_set_new(j, "mxsurvey", version_json());
 	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(j);
 	return text ? text : xstrdup("{}");

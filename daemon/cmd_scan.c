@@ -13,6 +13,7 @@
 #include "common/text.h"
 #include "common/xalloc.h"
 #include "daemon/cli.h"
+#include "daemon/cmd.h"
 #include "daemon/engine.h"
 #include "daemon/output.h"
 #include "daemon/shard.h"
@@ -374,7 +375,10 @@ static int scan_run(const struct scan_args *a, struct config *cfg, int argc, cha
 		store_close(st);
 		return EXIT_USAGE;
 	}
-	struct scan_enqueue q = {st, store_campaign_create(st, name, NULL), 0, 0, 0, a->shard, 0};
+	/* Shards of a cluster survey are campaigns too: record the same snapshot as submit. */
+	char *snapshot = cmd_config_json(cfg);
+	struct scan_enqueue q = {st, store_campaign_create(st, name, snapshot), 0, 0, 0, a->shard, 0};
+	free(snapshot);
 	if (q.campaign < 0) {
 		fprintf(stderr, "mxsurvey: cannot create the campaign: %s\n", store_errmsg(st));
 		free(name);

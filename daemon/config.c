@@ -1090,3 +1090,47 @@ int config_apply_override(struct config *cfg, const char *dotted_key, const char
 	}
 	return 0;
 }
+
+/* ---- the table, described (`mxsurvey config --options`) ---- */
+
+void config_describe(FILE *f)
+{
+	struct config def;
+	config_init_defaults(&def);
+	for (size_t i = 0; i < CONFIG_NOPTS; i++) {
+		const struct config_opt *opt = &config_opts[i];
+		const void *m = config_cmember(&def, opt);
+		fprintf(f, "%s.%s\t", opt->section, opt->key);
+		switch (opt->type) {
+		case CONFIG_T_UINT:
+			fprintf(f, "integer\t%u\t%llu..%llu\n", *(const unsigned *)m, opt->min,
+				opt->max);
+			break;
+		case CONFIG_T_BOOL:
+			fprintf(f, "boolean\t%s\t-\n", *(const bool *)m ? "true" : "false");
+			break;
+		case CONFIG_T_ENUM:
+			fprintf(f, "enum\t%s\t", opt->names[*(const int *)m]);
+			for (size_t j = 0; opt->names[j]; j++)
+				fprintf(f, "%s%s", j ? "|" : "", opt->names[j]);
+			fputc('\n', f);
+			break;
+		case CONFIG_T_STR: {
+			const char *v = *(char *const *)m;
+			fprintf(f, "string\t\"%s\"\t-\n", v ? v : "");
+			break;
+		}
+		case CONFIG_T_LIST: {
+			const struct config_strlist *l = m;
+			fputs("list\t", f);
+			if (l->n == 0)
+				fputs("[]", f);
+			for (size_t j = 0; j < l->n; j++)
+				fprintf(f, "%s%s", j ? "," : "", l->items[j]);
+			fputs("\t-\n", f);
+			break;
+		}
+		}
+	}
+	config_clear(&def);
+}

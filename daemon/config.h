@@ -6,6 +6,7 @@
 #define MXS_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum config_dns_mode { CONFIG_DNS_RECURSIVE = 0, CONFIG_DNS_STUB };
 enum config_dns_validate { CONFIG_VALIDATE_GETDNS = 0, CONFIG_VALIDATE_UPSTREAM };
@@ -108,5 +109,11 @@ bool config_equal(const struct config *a, const struct config *b);
 /* The cross-field rules: dns.validate: upstream needs dns.mode: stub, and stub needs at least one
  * dns.upstreams entry. config_load applies them itself. Returns 0, or -1 with a message. */
 int config_validate(const struct config *cfg, char *err, size_t errlen);
+/* Every option of the table, one line each, in the order of config/mxsurvey.yaml:
+ * "section.key<TAB>type<TAB>default<TAB>range". type is integer, boolean, string, enum or list;
+ * default as written in YAML (a list's entries comma-separated, "" for none; strings quoted);
+ * range "MIN..MAX" for integers, "a|b" for enums, "-" otherwise. The man page mxsurvey.yaml(5)
+ * and the shell completion are checked against / built from it. */
+void config_describe(FILE *f);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "daemon/cli.h"
 #include "daemon/cmd.h"
+#include "daemon/version.h"
 
 static const char usage[] =
 	"usage: mxsurvey COMMAND [OPTIONS]\n"
@@ -22,6 +23,7 @@ static const char usage[] =
 	"  rescore [--scoring FILE]      judge and score stored evidence again, offline\n"
 	"  report --campaign NAME --out DIR   the survey report (HTML, SVG/PDF figures, CSV)\n"
 	"  show DOMAIN --campaign NAME   one domain's verdicts, scores and raw evidence\n"
+	"  config [-c FILE]              check a configuration; --options lists every option\n"
 	"\n"
 	"  mxsurvey COMMAND --help   options of a command\n"
 	"  mxsurvey --version\n";
@@ -37,6 +39,7 @@ static const struct main_command main_commands[] = {
 	{"cancel", cmd_cancel},	    {"export", cmd_export}, {"diff", cmd_diff},
 	{"merge", cmd_merge},	    {"rescore", cmd_rescore},
 	{"report", cmd_report},	    {"show", cmd_show},
+	{"config", cmd_config},
 };
 
 int main(int argc, char **argv)
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("mxsurvey %s\n", MXSURVEY_VERSION);
+		version_print(stdout);
 		return EXIT_OK;
 	}
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
