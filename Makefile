@@ -29,9 +29,14 @@ DTEST_SRC  := $(wildcard tests/daemon/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC)) \
               $(patsubst tests/daemon/%.c,$(BUILD)/tests/%,$(DTEST_SRC))
 CONF_BIN   := $(BUILD)/tests/spf_conformance
+# tests/fuzz: libFuzzer harnesses, built by clang with ASan and UBSan into build-fuzz (fuzz-build).
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
 PROGRAM    := $(if $(filter build,$(BUILD)),mxsurvey,$(BUILD)/mxsurvey)
 
 .PHONY: all test test-sanitized unit conformance integration asan install clean world-up world-down bench
+.PHONY: fuzz fuzz-build fuzz-bins
 all: $(PROGRAM)
 
 $(PROGRAM): $(BUILD)/daemon/main.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
@@ -68,12 +73,19 @@ $(CONF_BIN): $(BUILD)/tests/conformance/spf_conformance.o $(BUILD)/libmxcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# `make test`: unit tests, the SPF conformance suite, then integration tests against the
-# offline test world (skipped with a notice where network namespaces are not available).
-test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+# Kept: a harness rebuilt after a library change need not recompile.
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libmxdaemon.a $(BUILD)/libmxcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+# `make test`: unit tests, the SPF conformance suite, the fuzz corpus regression and smoke run,
+# then integration tests against the offline test world (skipped with a notice where network
+# namespaces are not available).
+test: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run
 
-test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN))
+test-sanitized: $(PROGRAM) $(UNIT_BIN) $(if $(wildcard tests/conformance/spf_conformance.c),$(CONF_BIN)) fuzz-build
 	@BUILD=$(BUILD) PROGRAM=$(PROGRAM) tests/run --sanitized
 
 unit: $(UNIT_BIN)
@@ -88,6 +100,18 @@ integration: $(PROGRAM)
 asan:
 	$(MAKE) BUILD=build-asan CC=$(CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" MALLOC_LIB= \
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" test-sanitized
+
+# `make fuzz FUZZ_SECONDS=N`: build the harnesses, run each N seconds (FUZZ_TARGETS="a b"
+# limits the run to those); tests/fuzz/README.md.
+fuzz: fuzz-build
+	tests/fuzz/run --fuzz $(FUZZ_SECONDS) build-fuzz
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		MALLOC_LIB= SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
 
 world-up:
 	tests/world/up
@@ -107,6 +131,6 @@ install: $(PROGRAM)
 		sed 's|@PREFIX@|$(PREFIX)|g' $$unit > $(DESTDIR)/lib/systemd/system/$$(basename $$unit); done
 
 clean:
-	rm -rf build build-asan mxsurvey
+	rm -rf build build-asan build-fuzz mxsurvey
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -542,6 +542,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 	getdns_dict_get_int(rr, "ttl", &ttl);
 	if (type != a->qtype || getdns_dict_get_dict(rr, "rdata", &rdata))
 		return;
+	size_t before = a->n_rr; /* an RR without its data adds nothing: leave the others be */
 	switch (type) {
 	case DNS_TYPE_A:
 	case DNS_TYPE_AAAA:
@@ -549,7 +550,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 		break;
 	case DNS_TYPE_MX:
 		dns_add_text_rr(a, DNS_TYPE_MX, rdata, "exchange", ttl);
-		if (a->n_rr && getdns_dict_get_int(rdata, "preference", &u) == 0)
+		if (a->n_rr > before && getdns_dict_get_int(rdata, "preference", &u) == 0)
 			a->rr[a->n_rr - 1].pref = (uint16_t)u;
 		break;
 	case DNS_TYPE_NS:
@@ -564,7 +565,7 @@ static void dns_add_rr(struct dns_answer *a, getdns_dict *rr)
 	case DNS_TYPE_TXT:
 	case DNS_TYPE_SPF:
 		dns_add_txt_rr(a, rdata, ttl);
-		if (a->n_rr)
+		if (a->n_rr > before)
 			a->rr[a->n_rr - 1].type = (uint16_t)type;
 		break;
 	case DNS_TYPE_TLSA: {
@@ -664,7 +665,7 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 	return same;
 }
 
-static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict *reply)
+void dns_fill_from_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
 	char other[DNAME_TEXT_MAX + 16]; /* the reply's question, name/type, when not ours */
@@ -706,7 +707,7 @@ static void dns_fill_from_reply(struct dns *d, struct dns_answer *a, getdns_dict
 		free(a->why);
 		a->why = xstrdup("truncated answer (TC) and no complete answer over TCP");
 	}
-	if (d->trust_upstream) {
+	if (trust_upstream) {
 		int bogus = 0;
 		dns_read_ede(a, reply, &bogus);
 		if (bogus)
@@ -875,7 +876,7 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 		getdns_dict_get_int(response, "status", &status);
 		if (getdns_dict_get_list(response, "replies_tree", &replies) == 0 &&
 		    getdns_list_get_dict(replies, 0, &reply) == 0) {
-			dns_fill_from_reply(d, &a, reply);
+			dns_fill_from_reply(&a, reply, d->trust_upstream);
 		} else if (status == GETDNS_RESPSTATUS_ALL_TIMEOUT) {
 			a.status = DNS_STATUS_TIMEOUT;
 		} else if (status == GETDNS_RESPSTATUS_ALL_BOGUS_ANSWERS ||

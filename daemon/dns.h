@@ -14,6 +14,7 @@ struct config;
 struct dns;
 struct dns_request;
 struct getdns_eventloop;
+struct getdns_dict;
 
 /* Called once per lookup, also when cancelled (answer->status TIMEOUT, why "cancelled").
  * answer is the callee's to keep: it may move the contents out (and must clear them). */
@@ -31,6 +32,13 @@ struct dns_request *dns_lookup(struct dns *d, const char *name, uint16_t type, d
 /* Cancel: cb runs (synchronously) with a TIMEOUT answer saying why. Other lookups of the same
  * question keep waiting. */
 void dns_cancel(struct dns *d, struct dns_request *req, const char *why);
+
+/* One reply of a getdns response (an entry of replies_tree: bytes from the network, as getdns
+ * decoded them) into a, whose qname and qtype the caller set: status, rcode, the RRs of qtype,
+ * canonical name, DNSSEC status (trust_upstream: from the AD bit and Extended DNS Errors of a
+ * validating upstream, else getdns' own dnssec_status). A reply to another question is an error.
+ * Used by the lookups and the fuzz harness (tests/fuzz/fuzz_dns_reply.c). */
+void dns_fill_from_reply(struct dns_answer *a, struct getdns_dict *reply, int trust_upstream);
 
 /* Queries handed to getdns so far (for progress and benchmarks). */
 uint64_t dns_queries(const struct dns *d);
