@@ -57,6 +57,7 @@ struct dns_query {
 	uint16_t type;		     /* the question's type */
 	int attempts;		     /* queries sent for this question */
 	unsigned long plugs;	     /* the loop's plugged count when last sent */
+	int resets;		     /* sent again after the loop reset its connection */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
 	struct dns_answer *first;    /* owned: a SERVFAIL without EDE waiting for its CD=1 re-query
 					(NULL otherwise); the reply then goes into first->cd */
@@ -950,12 +951,17 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	int reset = type != GETDNS_CALLBACK_CANCEL && dns_loop_plugged(d->loop) != q->plugs &&
 		    (getdns_dict_get_list(response, "replies_tree", &got) != 0 ||
 		     getdns_list_get_length(got, &n_got) != 0 || n_got == 0);
-	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT ||
-	     reset) &&
-	    q->attempts < DNS_ATTEMPTS &&
+	/* The reset is the loop's doing, not the server's: it does not use up an attempt. */
+	int again = reset && q->resets < DNS_ATTEMPTS;
+	if ((again || ((type == GETDNS_CALLBACK_TIMEOUT ||
+			rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) &&
+		       q->attempts < DNS_ATTEMPTS)) &&
 	    getdns_general(d->ctx, q->name, q->type, ext, q, &q->id, dns_on_response) ==
 		    GETDNS_RETURN_GOOD) {
-		q->attempts++;
+		if (again)
+			q->resets++;
+		else
+			q->attempts++;
 		d->started++;
 		q->plugs = dns_loop_plugged(d->loop);
 		getdns_dict_destroy(response);

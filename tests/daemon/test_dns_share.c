@@ -150,18 +150,28 @@ static void server_on_accept(evutil_socket_t fd, short what, void *arg)
 static void server_start(struct server *srv, struct event_base *base)
 {
 	memset(srv, 0, sizeof *srv);
-	srv->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	assert_true(srv->fd >= 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(bind(srv->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	socklen_t sl = sizeof sa;
-	getsockname(srv->fd, (struct sockaddr *)&sa, &sl);
+	struct sockaddr_in sa;
+	/* UDP and TCP on one port: the kernel picks it for UDP, TCP may find it taken (other
+	 * tests run in parallel on this machine): then another pick. */
+	for (int tries = 0;; tries++) {
+		assert_true(tries < 50);
+		sa = (struct sockaddr_in){.sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		srv->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		assert_true(srv->fd >= 0);
+		assert_int_equal(bind(srv->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+		socklen_t sl = sizeof sa;
+		getsockname(srv->fd, (struct sockaddr *)&sa, &sl);
+		srv->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(srv->tcp >= 0);
+		if (bind(srv->tcp, (struct sockaddr *)&sa, sizeof sa) == 0)
+			break;
+		close(srv->tcp);
+		close(srv->fd);
+	}
 	srv->port = ntohs(sa.sin_port);
 	srv->ev = event_new(base, srv->fd, EV_READ | EV_PERSIST, server_on_read, srv);
 	event_add(srv->ev, NULL);
-	srv->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_true(srv->tcp >= 0);
-	assert_int_equal(bind(srv->tcp, (struct sockaddr *)&sa, sizeof sa), 0);
 	assert_int_equal(listen(srv->tcp, 8), 0);
 	srv->tcp_ev = event_new(base, srv->tcp, EV_READ | EV_PERSIST, server_on_accept, srv);
 	event_add(srv->tcp_ev, NULL);
