@@ -9,6 +9,17 @@
 
 #include "common/xalloc.h"
 
+static int evidence_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
 {
 	size_t n = strlen(s);
@@ -16,12 +27,13 @@ static int evidence_unhex(const char *s, unsigned char **out, size_t *len)
 		return -1;
 	unsigned char *p = xmalloc(n / 2 + 1);
 	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+		/* Exactly two hex digits per byte: sscanf's %2x would take " a", "+a" or "0x". */
+		int hi = evidence_hexval(s[2 * i]), lo = evidence_hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
 			free(p);
 			return -1;
 		}
-		p[i] = (unsigned char)v;
+		p[i] = (unsigned char)(hi << 4 | lo);
 	}
 	*out = p;
 	*len = n / 2;
@@ -220,17 +232,31 @@ static int evidence_rr_from_json(struct dns_answer *a, const json_t *r)
 	return 0;
 }
 
-static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
+/* 0, or -1 with a reason in err. Stored evidence is read as hostile input (rescore, merge): an
+ * answer that repeats the (name, type) of an earlier one is refused, since which of the two a
+ * check should see cannot be told, and merging them would invent an RRset nobody served. */
+static int evidence_answer_from_json(struct evidence *ev, const json_t *o, char *err,
+				     size_t errlen)
 {
 	const char *name = json_string_value(json_object_get(o, "name"));
 	json_int_t type = json_integer_value(json_object_get(o, "type"));
 	const char *status = json_string_value(json_object_get(o, "status"));
 	const char *dnssec = json_string_value(json_object_get(o, "dnssec"));
-	if (!name || type <= 0 || type > 65535 || !status || !dnssec)
+	if (!name || type <= 0 || type > 65535 || !status || !dnssec) {
+		snprintf(err, errlen, "name, type, status or dnssec missing or invalid");
 		return -1;
+	}
 	int st = dns_status_parse(status), sec = dnssec_status_parse(dnssec);
-	if (st < 0 || sec < 0)
+	if (st < 0 || sec < 0) {
+		snprintf(err, errlen, "unknown status or dnssec status");
 		return -1;
+	}
+	const struct dns_answer *earlier = evidence_dns_find(ev, name, (unsigned)type);
+	if (earlier != NULL) {
+		snprintf(err, errlen, "same name and type %d as answer #%zu", (int)type,
+			 (size_t)(earlier - ev->dns));
+		return -1;
+	}
 	struct dns_answer *a = evidence_dns_slot(ev, name, (unsigned)type);
 	a->status = (enum dns_status)st;
 	a->dnssec = (enum dnssec_status)sec;
@@ -243,8 +269,10 @@ static int evidence_answer_from_json(struct evidence *ev, const json_t *o)
 	json_t *r;
 	json_array_foreach(json_object_get(o, "rr"), i, r)
 	{
-		if (evidence_rr_from_json(a, r) < 0)
+		if (evidence_rr_from_json(a, r) < 0) {
+			snprintf(err, errlen, "malformed record #%zu", i);
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -285,8 +313,9 @@ struct evidence *evidence_from_json(const json_t *j, char *err, size_t errlen)
 	json_t *o;
 	json_array_foreach(json_object_get(j, "dns"), i, o)
 	{
-		if (evidence_answer_from_json(ev, o) < 0) {
-			snprintf(err, errlen, "malformed DNS answer #%zu in evidence", i);
+		char why[160];
+		if (evidence_answer_from_json(ev, o, why, sizeof why) < 0) {
+			snprintf(err, errlen, "malformed DNS answer #%zu in evidence: %s", i, why);
 			evidence_free(ev);
 			return NULL;
 		}

@@ -161,6 +161,27 @@ static X509 *ocsp_authorised_signer(OCSP_BASICRESP *bs, X509 *issuer, STACK_OF(X
 	return signer;
 }
 
+/* Why bs has no word on the certificate asked about: a responder that answers with what it has
+ * for another certificate (a cached or misrouted response) is told apart from an empty one. */
+static void ocsp_not_about(OCSP_BASICRESP *bs, char *why, size_t len)
+{
+	OCSP_SINGLERESP *one = OCSP_resp_count(bs) > 0 ? OCSP_resp_get0(bs, 0) : NULL;
+	ASN1_INTEGER *serial = NULL;
+	if (one == NULL ||
+	    !OCSP_id_get0_info(NULL, NULL, NULL, &serial,
+			       (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one)) ||
+	    serial == NULL) {
+		snprintf(why, len, "the response says nothing about this certificate");
+		return;
+	}
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	snprintf(why, len, "the response is about another certificate (serial %.64s)",
+		 hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
 /* The single response about id in bs, judged at t. */
 static enum x509_revocation ocsp_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, time_t t, json_t *d,
 					char *why, size_t len)
@@ -168,7 +189,7 @@ static enum x509_revocation ocsp_single(OCSP_BASICRESP *bs, OCSP_CERTID *id, tim
 	int status, reason = -1;
 	ASN1_GENERALIZEDTIME *revtime = NULL, *thisupd = NULL, *nextupd = NULL;
 	if (OCSP_resp_find_status(bs, id, &status, &reason, &revtime, &thisupd, &nextupd) != 1) {
-		snprintf(why, len, "the response says nothing about this certificate");
+		ocsp_not_about(bs, why, len);
 		return X509_REV_UNKNOWN;
 	}
 	json_object_set_new(d, "cert_status", json_string(OCSP_cert_status_str(status)));

@@ -200,8 +200,10 @@ static int tlsrpt_parse_rua(const char *v, size_t n, struct tlsrpt_record *out, 
 		if (i == n)
 			return 0;
 		if (v[i] != ',') {
+			/* v is not NUL-terminated: quote at most what is left of it. */
 			snprintf(err, errlen,
-				 "rua=: URIs must be separated by ',' (found \"%.20s\")", v + i);
+				 "rua=: URIs must be separated by ',' (found \"%.*s\")",
+				 (int)(n - i > 20 ? 20 : n - i), v + i);
 			return -1;
 		}
 		i++;

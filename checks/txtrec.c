@@ -141,8 +141,10 @@ int txtrec_next(struct txtrec_iter *it, struct txtrec_field *f, char *err, size_
 	while (it->pos < n && txtrec_is_wsp((unsigned char)r[it->pos]))
 		it->pos++;
 	if (it->pos < n && r[it->pos] != ';') {
-		snprintf(err, errlen, "expected ';' at offset %zu, found \"%.20s\"", it->pos,
-			 r + it->pos);
+		/* The record need not be NUL-terminated: quote at most what is left of it. */
+		size_t left = n - it->pos;
+		snprintf(err, errlen, "expected ';' at offset %zu, found \"%.*s\"", it->pos,
+			 (int)(left > 20 ? 20 : left), r + it->pos);
 		return -1;
 	}
 	if (it->pos < n) {

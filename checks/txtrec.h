@@ -40,7 +40,8 @@ struct txtrec_iter {
 	size_t n_fields; /* fields returned so far */
 };
 
-/* Start walking rec: it must be printable US-ASCII (plus HTAB) and begin with version followed
+/* Start walking rec (len bytes, need not be NUL-terminated: nothing here reads past len, error
+ * messages included): it must be printable US-ASCII (plus HTAB) and begin with version followed
  * by end, WSP or ';'. Returns 0, or -1 with a reason in err. */
 int txtrec_begin(struct txtrec_iter *it, const char *rec, size_t len, const char *version,
 		 char *err, size_t errlen);

@@ -17,8 +17,10 @@ static const char merge_usage[] =
 	"its rows in the input order of the full list. Queue rows, results, verdicts, MX rows\n"
 	"and evidence get new ids; a domain the merged campaign already has is skipped (merging\n"
 	"the same shard twice adds nothing); rows a killed shard left running come in as\n"
-	"pending. Each IN.db is merged in one transaction and left unchanged (an older schema\n"
-	"is upgraded first).\n"
+	"pending. Each IN.db is merged in one transaction and only read: opened read-only and\n"
+	"checked first (quick_check, SQLite's defensive settings), it is refused when corrupt,\n"
+	"of an unknown schema version, or holding a trigger, view, table or index that is not\n"
+	"this mxsurvey's; an older schema is upgraded in a temporary copy next to OUT.db.\n"
 	"\n"
 	"exit status: 0 all merged; 2 usage error; 3 a database could not be read or written (the\n"
 	"             inputs merged before it stay merged).\n";

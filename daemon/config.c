@@ -941,6 +941,11 @@ static int config_parse_buffer(struct config_loader *ld, const char *buf, size_t
 	if (!yaml_parser_initialize(&parser))
 		abort(); /* only fails on allocation, which ends the process everywhere else too */
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yaml_mark_t deep;
+	if (yamlfile_check_depth(buf, len, &deep) < 0) {
+		config_fail(ld, deep, "nested more than %d levels deep", YAMLFILE_DEPTH_MAX);
+		goto out;
+	}
 	if (!yaml_parser_load(&parser, &doc)) {
 		config_syntax_error(ld, &parser, buf, len);
 		goto out;

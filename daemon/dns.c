@@ -7,19 +7,25 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/dname.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "daemon/config.h"
+#include "daemon/evlog.h"
 
 #define DNS_INFLIGHT_BUCKETS 16384 /* hash of questions in flight (a power of two) */
 
@@ -48,6 +54,7 @@ struct dns_query {
 	const char *cancel_why;	     /* static: reason given to dns_cancel */
 	uint16_t type;		     /* the question's type */
 	int attempts;		     /* queries sent for this question */
+	unsigned long plugs;	     /* the loop's plugged count when last sent */
 	int queued;		     /* waiting in the queue, not yet given to getdns */
 	struct dns_request *waiters; /* owned: the lookups to answer */
 	struct dns_query *next;	     /* in the queue */
@@ -80,11 +87,106 @@ struct dns_request {
 struct dns_loop {
 	getdns_eventloop super;	 /* first: getdns holds a pointer to it */
 	struct event_base *base; /* borrowed: the engine's loop */
+	struct dns_loop_stream *streams; /* owned: stream sockets with an event (see below) */
+	size_t n_streams, cap_streams;
+	unsigned long plugged;	 /* closed sockets replaced by a plug (dns_loop_plug) */
 };
+
+/* getdns 1.6's stub falls back from a truncated UDP answer to TCP by giving the query the
+ * upstream's shared TCP socket as its own (netreq->fd = upstream->fd); when that query then
+ * times out or is cancelled, getdns closes "its" socket, which is the upstream's, while the
+ * upstream keeps it and its event. Its next event_add on that number failed with EBADF
+ * (libevent: "Epoll ADD ... Bad file descriptor"), and a socket opened meanwhile could get the
+ * number and be read by the upstream's callbacks. The loop therefore keeps the stream sockets
+ * it has events for, and where one turns out closed behind the event, puts a plug at its
+ * number: the read end of a pipe without writer, on which getdns' next recv or send fails
+ * (ENOTSOCK, no SIGPIPE), so that getdns fails the upstream's queries (they are asked again)
+ * and resets the connection properly, closing the plug. It is checked where getdns can have
+ * done it: before any event is scheduled, after each getdns callback run by this loop, and
+ * when getdns answers a query (dns_on_response), before anything can open a socket. */
+struct dns_loop_stream {
+	getdns_eventloop_event *gev; /* borrowed: getdns' event on the socket */
+	int fd;			     /* the socket's number */
+	dev_t dev;		     /* and its identity when the event was added */
+	ino_t ino;
+	int timed;		     /* the event's timeout, to add it again */
+	struct timeval tv;
+};
+
+/* gev->ev: our event, with what its callback needs; the struct event follows it. */
+struct dns_loop_ev {
+	union {
+		struct {
+			struct dns_loop *loop;	     /* borrowed */
+			getdns_eventloop_event *gev; /* borrowed */
+		};
+		max_align_t align; /* the struct event after it is aligned */
+	};
+};
+#define DNS_LOOP_EVENT(w) ((struct event *)((struct dns_loop_ev *)(w) + 1))
+
+/* Put a plug at the (closed) number fd. 0, or -1. */
+static int dns_loop_plug(struct dns_loop *l, int fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	close(p[1]);
+	if (p[0] != fd) {
+		int rc = dup3(p[0], fd, O_CLOEXEC);
+		close(p[0]);
+		if (rc < 0)
+			return -1;
+	}
+	if (l->plugged++ == 0)
+		log_info("dns: getdns closed TCP socket %d under its event (stub TCP fallback); "
+			 "its connection is reset", fd);
+	return 0;
+}
+
+static void dns_loop_untrack(struct dns_loop *l, const getdns_eventloop_event *gev)
+{
+	for (size_t i = 0; i < l->n_streams; i++)
+		if (l->streams[i].gev == gev) {
+			l->streams[i] = l->streams[--l->n_streams];
+			return;
+		}
+}
+
+/* Each kept stream socket still open and the same socket; else plugged and its event added
+ * again (epoll forgot it with the close). */
+static void dns_loop_check(struct dns_loop *l)
+{
+	for (size_t i = 0; i < l->n_streams;) {
+		struct dns_loop_stream *s = &l->streams[i];
+		struct stat st;
+		int alive = fstat(s->fd, &st) == 0;
+		if (alive && st.st_dev == s->dev && st.st_ino == s->ino) {
+			i++;
+			continue;
+		}
+		struct event *ev = DNS_LOOP_EVENT(s->gev->ev);
+		if (!alive && errno == EBADF && dns_loop_plug(l, s->fd) == 0 &&
+		    fstat(s->fd, &st) == 0) {
+			s->dev = st.st_dev;
+			s->ino = st.st_ino;
+			event_del(ev);
+			event_add(ev, s->timed ? &s->tv : NULL);
+			i++;
+			continue;
+		}
+		/* Another socket has the number already: nothing safe to do but say it. */
+		evlog_bug("dns: getdns' TCP socket %d was closed under its event and its number "
+			  "reused", s->fd);
+		l->streams[i] = l->streams[--l->n_streams];
+	}
+}
 
 static void dns_loop_on_event(evutil_socket_t fd, short what, void *arg)
 {
-	getdns_eventloop_event *gev = arg;
+	struct dns_loop_ev *w = arg; /* may be freed by the callback: read what is needed first */
+	struct dns_loop *l = w->loop;
+	getdns_eventloop_event *gev = w->gev;
 	(void)fd;
 	if ((what & EV_WRITE) && gev->write_cb)
 		gev->write_cb(gev->userarg);
@@ -92,35 +194,56 @@ static void dns_loop_on_event(evutil_socket_t fd, short what, void *arg)
 		gev->read_cb(gev->userarg);
 	else if ((what & EV_TIMEOUT) && gev->timeout_cb)
 		gev->timeout_cb(gev->userarg);
+	dns_loop_check(l);
 }
 
 static getdns_return_t dns_loop_schedule(getdns_eventloop *loop, int fd, uint64_t timeout_ms,
 					 getdns_eventloop_event *gev)
 {
 	struct dns_loop *l = (struct dns_loop *)loop;
+	dns_loop_check(l);
+	int io = (gev->read_cb || gev->write_cb) && fd >= 0;
+	struct stat st;
+	int known = io && fstat(fd, &st) == 0;
+	if (io && !known && errno == EBADF && dns_loop_plug(l, fd) == 0)
+		known = fstat(fd, &st) == 0; /* closed by getdns before it scheduled it again */
 	short what = (gev->read_cb ? EV_READ | EV_PERSIST : 0) |
 		     (gev->write_cb ? EV_WRITE | EV_PERSIST : 0);
-	struct event *ev = event_new(l->base, (gev->read_cb || gev->write_cb) ? fd : -1, what,
-				     dns_loop_on_event, gev);
-	if (ev == NULL)
-		return GETDNS_RETURN_MEMORY_ERROR;
+	struct dns_loop_ev *w = xmalloc(sizeof *w + event_get_struct_event_size());
+	w->loop = l;
+	w->gev = gev;
+	struct event *ev = DNS_LOOP_EVENT(w);
+	if (event_assign(ev, l->base, io ? fd : -1, what, dns_loop_on_event, w) < 0) {
+		free(w);
+		return GETDNS_RETURN_GENERIC_ERROR;
+	}
 	/* getdns' "forever" is (uint64_t)-1: no timer at all rather than an overflowing one. */
 	int timed = gev->timeout_cb && timeout_ms != UINT64_MAX;
 	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
 	if (event_add(ev, timed ? &tv : NULL) < 0) {
-		event_free(ev);
+		free(w);
 		return GETDNS_RETURN_GENERIC_ERROR;
 	}
-	gev->ev = ev;
+	gev->ev = w;
+	int type = 0;
+	socklen_t tl = sizeof type;
+	if (known && S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM) {
+		xgrow((void **)&l->streams, &l->cap_streams, l->n_streams + 1, sizeof *l->streams);
+		l->streams[l->n_streams++] = (struct dns_loop_stream){
+			.gev = gev, .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .timed = timed,
+			.tv = tv};
+	}
 	return GETDNS_RETURN_GOOD;
 }
 
 static getdns_return_t dns_loop_clear(getdns_eventloop *loop, getdns_eventloop_event *gev)
 {
-	(void)loop;
 	if (gev->ev == NULL)
 		return GETDNS_RETURN_GOOD;
-	event_free(gev->ev); /* deletes it first */
+	dns_loop_untrack((struct dns_loop *)loop, gev);
+	event_del(DNS_LOOP_EVENT(gev->ev));
+	free(gev->ev);
 	gev->ev = NULL;
 	return GETDNS_RETURN_GOOD;
 }
@@ -161,7 +284,14 @@ struct getdns_eventloop *dns_loop_new(struct event_base *base)
 
 void dns_loop_free(struct getdns_eventloop *loop)
 {
+	if (loop)
+		free(((struct dns_loop *)loop)->streams);
 	free(loop);
+}
+
+unsigned long dns_loop_plugged(const struct getdns_eventloop *loop)
+{
+	return ((const struct dns_loop *)loop)->plugged;
 }
 
 static int dns_fail(char *err, size_t errlen, const char *what, getdns_return_t r)
@@ -626,6 +756,7 @@ static int dns_start(struct dns *d, struct dns_query *q)
 {
 	d->outstanding++;
 	d->started++;
+	q->plugs = dns_loop_plugged(d->loop);
 	getdns_return_t r = getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id,
 					   dns_on_response);
 	if (r != GETDNS_RETURN_GOOD) {
@@ -702,15 +833,27 @@ static void dns_on_response(getdns_context *ctx, getdns_callback_type_t type,
 	(void)tid;
 	struct dns_query *q = userarg;
 	struct dns *d = q->dns;
+	/* A timeout or a cancel may have closed an upstream's TCP socket: plugged before this
+	 * callback's lookups can open a socket under its number. */
+	dns_loop_check((struct dns_loop *)d->loop);
 	uint32_t rstatus = 0;
 	if (type == GETDNS_CALLBACK_COMPLETE)
 		getdns_dict_get_int(response, "status", &rstatus);
-	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT) &&
+	/* A query failed without a reply while the loop plugged a socket (its TCP connection was
+	 * reset, dns_loop_plug) is asked again like a timed-out one. */
+	getdns_list *got = NULL;
+	size_t n_got = 0;
+	int reset = type != GETDNS_CALLBACK_CANCEL && dns_loop_plugged(d->loop) != q->plugs &&
+		    (getdns_dict_get_list(response, "replies_tree", &got) != 0 ||
+		     getdns_list_get_length(got, &n_got) != 0 || n_got == 0);
+	if ((type == GETDNS_CALLBACK_TIMEOUT || rstatus == GETDNS_RESPSTATUS_ALL_TIMEOUT ||
+	     reset) &&
 	    q->attempts < DNS_ATTEMPTS &&
 	    getdns_general(d->ctx, q->name, q->type, d->ext, q, &q->id, dns_on_response) ==
 		    GETDNS_RETURN_GOOD) {
 		q->attempts++;
 		d->started++;
+		q->plugs = dns_loop_plugged(d->loop);
 		getdns_dict_destroy(response);
 		return;
 	}

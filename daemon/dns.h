@@ -59,5 +59,7 @@ void dns_stats(const struct dns *d, struct dns_stats *out);
  * context using it is destroyed (its vmt->cleanup does nothing). */
 struct getdns_eventloop *dns_loop_new(struct event_base *base);
 void dns_loop_free(struct getdns_eventloop *loop);
+/* Sockets getdns closed under their events that the loop replaced by a plug (dns.c says why). */
+unsigned long dns_loop_plugged(const struct getdns_eventloop *loop);
 
 #endif

@@ -21,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/der_cache.h"
 #include "daemon/dns.h"
+#include "daemon/evlog.h"
 #include "daemon/http.h"
 #include "daemon/https_cache.h"
 #include "daemon/probe_cache.h"
@@ -31,6 +32,7 @@
 
 #define ENGINE_CLAIM_BATCH 256 /* jobs claimed from the queue per transaction */
 #define ENGINE_CRL_MAX_BYTES (512 * 1024) /* larger CRLs are "unknown" (and kept out of evidence) */
+#define ENGINE_REVOCATION_REDIRECTS 4	  /* redirects a CRL or OCSP fetch follows; more fail */
 #define ENGINE_MTA_STS_REUSE_S 60 /* how long a fetched MTA-STS policy serves the same URL again */
 
 struct engine {
@@ -201,7 +203,7 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 		.ca_file = cfg->ca_file,
 		.timeout_ms = (long)cfg->http_timeout_s * 1000,
 		.max_bytes = ENGINE_CRL_MAX_BYTES,
-		.follow_redirects = 1,
+		.max_redirects = ENGINE_REVOCATION_REDIRECTS,
 	};
 	size_t cache_bytes = (size_t)cfg->http_cache_mb << 20;
 	e->revocation = url_cache_new(e->base, e->http, &hopt, cfg->probe_cache_ttl_s, cache_bytes,
@@ -211,7 +213,7 @@ static int engine_smtp_init(struct engine *e, char *err, size_t errlen)
 	 * in a row); kept for the probe TTL, a 1M campaign held 20,000 policies, and hostile
 	 * domains could fill memory with bodies at the cap. */
 	hopt.max_bytes = cfg->http_max_bytes;
-	hopt.follow_redirects = 0;
+	hopt.max_redirects = 0;
 	e->https = url_cache_new(e->base, e->http, &hopt, ENGINE_MTA_STS_REUSE_S, cache_bytes,
 				 &https_cache_ops);
 	return 0;
@@ -238,6 +240,7 @@ struct engine *engine_new(const struct config *cfg, struct store *st, char *err,
 		}
 		e->score = e->score_owned;
 	}
+	evlog_init();
 	e->base = event_base_new();
 	if (e->base == NULL) {
 		snprintf(err, errlen, "cannot create the event loop");

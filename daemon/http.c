@@ -40,8 +40,11 @@ struct http_transfer {
 	http_done_fn *cb;	    /* completion */
 	void *arg;		    /* borrowed */
 	size_t max_bytes;	    /* body cap */
+	int max_redirects;	    /* redirects followed at most */
 	struct http_response resp;  /* filled as data arrives */
 	int too_large;		    /* the cap was hit */
+	size_t header_bytes;	    /* response header bytes so far, every response counted */
+	int headers_too_large;	    /* HTTP_HEADERS_MAX was hit */
 	int unpinned;		    /* the resolver hook refused a name */
 	char unpinned_host[256];    /* that name, for the error */
 	struct curl_slist *resolve; /* owned: the CURLOPT_RESOLVE list, alive as long as easy */
@@ -92,8 +95,14 @@ static void http_check_done(struct http *h)
 			r->content_type = xstrdup(ct);
 		if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
 			r->redirect = xstrdup(loc);
-		if (t->too_large) {
+		if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 			snprintf(r->error, sizeof r->error, "body larger than %zu bytes", t->max_bytes);
+		} else if (t->headers_too_large) {
+			snprintf(r->error, sizeof r->error, "response headers larger than %d bytes",
+				 HTTP_HEADERS_MAX);
+		} else if (rc == CURLE_TOO_MANY_REDIRECTS) {
+			snprintf(r->error, sizeof r->error, "too many redirects (more than %d)",
+				 t->max_redirects);
 		} else if (t->unpinned) {
 			r->unpinned = 1;
 			snprintf(r->error, sizeof r->error,
@@ -237,6 +246,21 @@ static size_t http_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* curl bounds the headers of one response itself only in recent versions, and not over a
+ * chain of redirects: a peer that never ends its headers is cut here, whatever the version. */
+static size_t http_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	(void)ptr;
+	struct http_transfer *t = userdata;
+	size_t n = size * nmemb;
+	t->header_bytes += n;
+	if (t->header_bytes > HTTP_HEADERS_MAX) {
+		t->headers_too_large = 1;
+		return 0; /* aborts the transfer */
+	}
+	return n;
+}
+
 /* curl calls this only when a name is not in the transfer's DNS cache, which holds its pin and
  * nothing else: an IP literal (nothing to ask) goes on, any other name is refused. It is called
  * for each host of a followed redirect too, whose URL is then the effective one. */
@@ -274,6 +298,7 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	t->cb = cb;
 	t->arg = arg;
 	t->max_bytes = opt->max_bytes;
+	t->max_redirects = opt->max_redirects;
 	t->easy = curl_easy_init();
 	t->dns = curl_share_init();
 	if (t->easy == NULL || t->dns == NULL ||
@@ -285,10 +310,20 @@ int http_get(struct http *h, const char *url, const struct http_options *opt, ht
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+	/* A Content-Length over the cap ends the transfer before any of the body is read. */
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opt->max_bytes);
+	/* Bodies are taken as sent: no Accept-Encoding is sent (CURLOPT_ACCEPT_ENCODING unset)
+	 * and a Content-Encoding the peer sends anyway is not undone, so what the caps count is
+	 * what arrived, never what it would inflate to. */
+	curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->resp.error);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opt->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opt->max_redirects > 0 ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS,
+			 opt->max_redirects > 0 ? (long)opt->max_redirects : 0L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "mxsurvey");
 	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);

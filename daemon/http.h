@@ -1,6 +1,8 @@
 /* http.h — asynchronous HTTP(S) GETs with libcurl's multi interface driven by the engine's loop
  * (the hiperfifo pattern): for MTA-STS policies and CRLs. Bodies are capped, redirects are not
- * followed unless asked, and every failure comes back as data with a reason. Host names are
+ * followed unless asked (and then only a few), response headers are capped too, a body is taken
+ * as sent (no compression is asked for and none is undone: a peer's gzip bomb stays what it
+ * weighs on the wire), and every failure comes back as data with a reason. Host names are
  * never resolved by curl's (the system's) resolver: the caller pins them from the scanner's own
  * DNS answers (opt->resolve); a name without a pin fails the fetch ("no address pinned"). */
 #ifndef MXS_HTTP_H
@@ -13,12 +15,16 @@ struct http;
 struct http_options {
 	const char *ca_file;	/* borrowed: CA bundle for https (NULL: system default) */
 	long timeout_ms;	/* whole-transfer timeout */
-	size_t max_bytes;	/* body cap; more is an error ("too large") */
-	int follow_redirects;	/* 0: a 3xx is returned as is */
+	size_t max_bytes;	/* body cap; more, or a Content-Length over it, is an error ("body
+				   larger than N bytes") */
+	int max_redirects;	/* redirects followed; 0: a 3xx is returned as is; one more than
+				   this is an error ("too many redirects") */
 	const char *resolve;	/* borrowed: CURLOPT_RESOLVE entry "host:port:addr[,addr...]" (IPv6
 				   in brackets) from the scanner's DNS, or NULL; IP-literal URLs need
 				   none, any other host without a pin is refused */
 };
+
+#define HTTP_HEADERS_MAX (64 * 1024) /* response header bytes per transfer, redirects included */
 
 struct http_response {
 	int ok;			/* 1 when a complete response arrived (any status) */

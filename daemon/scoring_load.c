@@ -404,6 +404,11 @@ static int scoring_parse(struct scoring_loader *ld, const char *buf, size_t len)
 	if (!yaml_parser_initialize(&parser))
 		abort(); /* allocation only: the process ends on OOM everywhere else too */
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yaml_mark_t deep;
+	if (yamlfile_check_depth(buf, len, &deep) < 0) {
+		scoring_fail(ld, deep, "nested more than %d levels deep", YAMLFILE_DEPTH_MAX);
+		goto out;
+	}
 	if (!yaml_parser_load(&parser, &doc)) {
 		scoring_syntax_error(ld, &parser, buf, len);
 		goto out;

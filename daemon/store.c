@@ -2,6 +2,7 @@
  * results not yet committed and the daemon's lock descriptor. Every statement is prepared once at
  * open (cursors and merges prepare their own); nothing is built with string formatting. */
 #include "daemon/store.h"
+#include "daemon/store_input.h"
 #include "daemon/store_rows.h"
 
 #include <errno.h>
@@ -248,9 +249,16 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	st->lock_fd = -1;
 	int memory = path == NULL || path[0] == '\0';
 	st->path = memory ? NULL : xstrdup(path);
-	int rc = sqlite3_open_v2(memory ? ":memory:" : path, &st->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	/* URI names let merge attach its inputs read-only ("file:...?mode=ro"); a path that
+	 * starts with "file:" is opened as "./file:...", so that it stays a path (also where
+	 * SQLite is built to take every such name as a URI). */
+	char *name = memory ? xstrdup(":memory:")
+			    : strncmp(path, "file:", 5) == 0 ? xasprintf("./%s", path) : xstrdup(path);
+	int rc = sqlite3_open_v2(name, &st->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+				     SQLITE_OPEN_URI,
 				 NULL);
+	free(name);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", memory ? ":memory:" : path,
 			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -1255,15 +1263,17 @@ static int store_merge_body(struct store_merge *m)
 	return 0;
 }
 
-/* Attach path as mxs_src; 0, or -1 with the reason in st->errbuf. */
+/* Attach path, read-only, as mxs_src; 0, or -1 with the reason in st->errbuf. */
 static int store_attach(struct store *st, const char *path)
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, "ATTACH DATABASE ?1 AS mxs_src", -1, &s, NULL) != SQLITE_OK)
 		return store_fail(st, "attaching");
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	char *uri = store_input_uri_ro(path);
+	sqlite3_bind_text(s, 1, uri, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	sqlite3_finalize(s);
+	free(uri);
 	if (rc != SQLITE_DONE) {
 		snprintf(st->errbuf, sizeof st->errbuf, "%s: %s", path, sqlite3_errmsg(st->db));
 		return -1;
@@ -1283,6 +1293,50 @@ static int store_attached_version(struct store *st)
 	return v;
 }
 
+static void store_remove_db(const char *path)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* A shard of an older schema, copied next to the output and upgraded there (the input is only
+ * ever read). Returns the copy's path (owned), or NULL with err. */
+static char *store_merge_upgraded_copy(struct store *st, const char *path, char *err,
+				       size_t errlen)
+{
+	const char *slash = st->path ? strrchr(st->path, '/') : NULL;
+	char *tmp = st->path == NULL ? xstrdup("/tmp/.mxsurvey-merge-XXXXXX")
+		    : slash		 ? xasprintf("%.*s/.mxsurvey-merge-XXXXXX",
+						     (int)(slash - st->path), st->path)
+					 : xstrdup(".mxsurvey-merge-XXXXXX");
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: upgrading a copy: %s: %s", path, tmp, strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	close(fd);
+	char why[256];
+	int v = -1;
+	if (store_input_copy(path, tmp, why, sizeof why) == 0) {
+		struct store *copy = store_open(tmp, why, sizeof why);
+		store_close(copy);
+		if (copy != NULL)
+			v = store_input_check(tmp, why, sizeof why);
+	}
+	if (v < 0 || (size_t)v != store_migrations_len) {
+		snprintf(err, errlen, "%s: upgrading a copy: %s", path, why);
+		store_remove_db(tmp);
+		free(tmp);
+		return NULL;
+	}
+	return tmp;
+}
+
 int store_merge(struct store *st, const char *path, struct store_merge_stats *stats, char *err,
 		size_t errlen)
 {
@@ -1297,31 +1351,43 @@ int store_merge(struct store *st, const char *path, struct store_merge_stats *st
 		snprintf(err, errlen, "%s: is the output database", path);
 		return -1;
 	}
-	if (store_flush(st) < 0 || store_attach(st, path) < 0) {
+	if (store_flush(st) < 0) {
 		snprintf(err, errlen, "%s", st->errbuf);
 		return -1;
 	}
-	int v = store_attached_version(st);
-	if (v >= 1 && (size_t)v < store_migrations_len) {
-		/* An older mxsurvey's database: bring it to this schema first (our own format; a
-		 * version 0 file is not ours and is never written to). */
-		store_exec(st, "DETACH DATABASE mxs_src", "detaching");
-		struct store *old = store_open(path, err, errlen);
-		if (old == NULL)
-			return -1;
-		store_close(old);
-		if (store_attach(st, path) < 0) {
-			snprintf(err, errlen, "%s", st->errbuf);
-			return -1;
-		}
-		v = store_attached_version(st);
+	/* The input may come from anywhere: checked through a read-only hardened connection of its
+	 * own (no triggers, no views, quick_check, every schema object ours) before it is attached,
+	 * read-only, to this connection, itself defensive and not trusting schema functions. */
+	char why[256];
+	int v = store_input_check(path, why, sizeof why);
+	if (v < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
 	}
-	if (v < 0 || (size_t)v != store_migrations_len) {
-		snprintf(err, errlen,
-			 "%s: not an mxsurvey database of this version (schema %d, want "
-			 "%zu)",
-			 path, v, store_migrations_len);
+	char *copy = NULL;
+	if ((size_t)v < store_migrations_len && (copy = store_merge_upgraded_copy(st, path, err,
+										   errlen)) == NULL)
+		return -1;
+	store_input_harden(st->db, 0);
+	if (store_attach(st, copy ? copy : path) < 0) {
+		snprintf(err, errlen, "%s", st->errbuf);
+		if (copy)
+			store_remove_db(copy);
+		free(copy);
+		return -1;
+	}
+	/* What is attached is what was checked: the schema is compared again through this
+	 * connection, in case the file changed in between. */
+	v = store_attached_version(st);
+	if (v < 0 || (size_t)v != store_migrations_len ||
+	    store_input_schema_equal(st->db, "mxs_src", v, why, sizeof why) < 0) {
+		if (v < 0 || (size_t)v != store_migrations_len)
+			snprintf(why, sizeof why, "schema version changed to %d while merging", v);
+		snprintf(err, errlen, "%s: %s", path, why);
 		store_exec(st, "DETACH DATABASE mxs_src", "detaching");
+		if (copy)
+			store_remove_db(copy);
+		free(copy);
 		return -1;
 	}
 	struct store_merge m = {.st = st, .stats = stats};
@@ -1350,5 +1416,8 @@ int store_merge(struct store *st, const char *path, struct store_merge_stats *st
 	}
 	store_exec(st, "DROP TABLE IF EXISTS temp.mxs_merge_map", "cleaning up");
 	store_exec(st, "DETACH DATABASE mxs_src", "detaching");
+	if (copy)
+		store_remove_db(copy);
+	free(copy);
 	return ret;
 }

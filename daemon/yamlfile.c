@@ -51,6 +51,34 @@ fail:
 	return -1;
 }
 
+int yamlfile_check_depth(const char *buf, size_t len, yaml_mark_t *at)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		abort(); /* allocation only: the process ends on OOM everywhere else too */
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	int depth = 0, rc = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the loader reports it, with libyaml's own message */
+		yaml_event_type_t type = ev.type;
+		if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > YAMLFILE_DEPTH_MAX) {
+				*at = ev.start_mark;
+				rc = -1;
+			}
+		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (rc < 0 || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 yaml_mark_t yamlfile_offset_mark(const char *buf, size_t len, size_t offset)
 {
 	yaml_mark_t m = {offset, 0, 0};

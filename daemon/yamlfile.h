@@ -8,9 +8,17 @@
 #include <yaml.h>
 
 #define YAMLFILE_MAX (1024 * 1024) /* larger files are refused */
+/* Deepest nesting of mappings and lists accepted. The configuration needs 3 levels and the
+ * scoring table 6; libyaml's cost grows with the square of the depth (100,000 levels: a minute),
+ * so deeper documents are refused before they are loaded. */
+#define YAMLFILE_DEPTH_MAX 64
 
 /* The whole file into *out (owned by the caller); -1 with "path: reason" in err. */
 int yamlfile_read(const char *path, char **out, size_t *outlen, char *err, size_t errlen);
+/* 0 when no mapping or list in buf is nested more than YAMLFILE_DEPTH_MAX deep (or the text has
+ * a syntax error before that, which loading it then reports); else -1 with the position of the
+ * first one too deep in *at. Reads only up to that point, so its cost is bounded by the limit. */
+int yamlfile_check_depth(const char *buf, size_t len, yaml_mark_t *at);
 /* Line and column of a byte offset (reader errors such as bad UTF-8 carry no mark). */
 yaml_mark_t yamlfile_offset_mark(const char *buf, size_t len, size_t offset);
 /* Write "path:line:column: message" into err; returns -1 (for "return loader_fail(...)"). */

@@ -323,6 +323,61 @@ static void test_bad_files(void **state)
 	}
 }
 
+/* head, then n '[' and n ']', then "\n": a document nested n lists deep below head. */
+static char *nested_text(const char *head, size_t n)
+{
+	size_t hl = strlen(head);
+	char *t = malloc(hl + 2 * n + 2);
+	assert_non_null(t);
+	memcpy(t, head, hl);
+	memset(t + hl, '[', n);
+	memset(t + hl + n, ']', n);
+	memcpy(t + hl + 2 * n, "\n", 2);
+	return t;
+}
+
+/* Nesting costs libyaml time with the square of the depth: documents nested deeper than
+ * YAMLFILE_DEPTH_MAX are refused, at the first level too deep, before they are loaded. */
+static void test_nesting_depth(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t lists; /* depth below the two mappings scan: dkim_selectors: */
+		const char *pos, *msg;
+	} cases[] = {
+	    {62, "2:20", "list entries must be strings, got a list"}, /* 64 levels: loaded */
+	    {63, "2:81", "nested more than 64 levels deep"},
+	    {100000, "2:81", "nested more than 64 levels deep"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text = nested_text("scan:\n  dkim_selectors: ", cases[i].lists);
+		struct config cfg;
+		char err[512], prefix[256], *path = NULL;
+		int rc = load_text(&cfg, text, err, sizeof err, &path);
+		snprintf(prefix, sizeof prefix, "%s:%s: ", path, cases[i].pos);
+		if (rc != -1 || strncmp(err, prefix, strlen(prefix)) != 0 ||
+		    strstr(err, cases[i].msg) == NULL)
+			fail_msg("%zu lists: rc %d, got '%s', expected '%s...%s'", cases[i].lists, rc,
+				 err, prefix, cases[i].msg);
+		config_clear(&cfg);
+		free(path);
+		free(text);
+	}
+	/* Block style, and in a second document. */
+	char block[300] = "scan: {}\n---\n";
+	for (int i = 0; i < 65; i++)
+		strcat(block, "- ");
+	strcat(block, "x\n");
+	struct config cfg;
+	char err[512], *path = NULL;
+	assert_int_equal(load_text(&cfg, block, err, sizeof err, &path), -1);
+	char want[300];
+	snprintf(want, sizeof want, "%s:3:129: nested more than 64 levels deep", path);
+	assert_string_equal(err, want);
+	config_clear(&cfg);
+	free(path);
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -778,6 +833,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_nesting_depth),
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_small_err_buffer),
 	    cmocka_unit_test(test_good_files),

@@ -2,7 +2,8 @@
  * same libevent base): lookups of one question in flight share one query; answers come from the
  * scanner's cache while fresh (RRsets and NXDOMAIN, never SERVFAIL); cancelling one of several
  * waiters ends it alone; with the cache off every lookup is a query; trusting the upstream, a
- * query asks for AD with the AD bit and EDNS but without DO, and AD in the reply reads secure. */
+ * query asks for AD with the AD bit and EDNS but without DO, and AD in the reply reads secure;
+ * queries that fall back to TCP and time out there leave no socket closed under an event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 
 #include "daemon/config.h"
 #include "daemon/dns.h"
+#include "daemon/evlog.h"
 
 /* ---- the server: A 192.0.2.1 for every name, NXDOMAIN for nx.*, SERVFAIL for sf.*; AD set in
  * replies for sec.* ---- */
@@ -29,6 +31,11 @@ struct server {
 	int fd;
 	unsigned port;
 	struct event *ev;
+	int tcp;		/* listening on the same port: reads queries, never answers */
+	struct event *tcp_ev;
+	int conns[8];		/* accepted connections, kept open */
+	struct event *conn_ev[8];
+	int n_conns;
 	int queries; /* queries received */
 	char last[256];
 	int last_ad;   /* the last query had the AD bit */
@@ -78,9 +85,10 @@ static void server_on_read(evutil_socket_t fd, short what, void *arg)
 	srv->last_do = srv->last_edns && (q[opt + 7] & 0x80) != 0;
 	uint16_t qtype = (uint16_t)(q[qend] << 8 | q[qend + 1]);
 	int rcode = strncmp(name, "nx.", 3) == 0 ? 3 : strncmp(name, "sf.", 3) == 0 ? 2 : 0;
-	int answer = rcode == 0 && qtype == 1;
+	int tc = strncmp(name, "tc", 2) == 0; /* truncated: ask again over TCP */
+	int answer = rcode == 0 && qtype == 1 && !tc;
 	memcpy(r, q, qend + 4);
-	r[2] = 0x80 | (q[2] & 0x01); /* QR, RD echoed */
+	r[2] = (unsigned char)(0x80 | (tc ? 0x02 : 0) | (q[2] & 0x01)); /* QR, TC, RD echoed */
 	r[3] = (unsigned char)(0x80 | rcode); /* RA */
 	if (strncmp(name, "sec.", 4) == 0)
 		r[3] |= 0x20; /* AD */
@@ -97,6 +105,31 @@ static void server_on_read(evutil_socket_t fd, short what, void *arg)
 	sendto(fd, r, o, 0, (struct sockaddr *)&from, fl);
 }
 
+static void server_on_conn_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	char buf[512];
+	(void)recv(fd, buf, sizeof buf, 0); /* the query, or the end: never answered */
+}
+
+static void server_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct server *srv = arg;
+	int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK);
+	if (c < 0)
+		return;
+	if (srv->n_conns == 8) {
+		close(c);
+		return;
+	}
+	srv->conns[srv->n_conns] = c;
+	srv->conn_ev[srv->n_conns] = event_new(event_get_base(srv->tcp_ev), c,
+					       EV_READ | EV_PERSIST, server_on_conn_read, srv);
+	event_add(srv->conn_ev[srv->n_conns++], NULL);
+}
+
 static void server_start(struct server *srv, struct event_base *base)
 {
 	memset(srv, 0, sizeof *srv);
@@ -109,10 +142,22 @@ static void server_start(struct server *srv, struct event_base *base)
 	srv->port = ntohs(sa.sin_port);
 	srv->ev = event_new(base, srv->fd, EV_READ | EV_PERSIST, server_on_read, srv);
 	event_add(srv->ev, NULL);
+	srv->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(srv->tcp >= 0);
+	assert_int_equal(bind(srv->tcp, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(srv->tcp, 8), 0);
+	srv->tcp_ev = event_new(base, srv->tcp, EV_READ | EV_PERSIST, server_on_accept, srv);
+	event_add(srv->tcp_ev, NULL);
 }
 
 static void server_stop(struct server *srv)
 {
+	for (int i = 0; i < srv->n_conns; i++) {
+		event_free(srv->conn_ev[i]);
+		close(srv->conns[i]);
+	}
+	event_free(srv->tcp_ev);
+	close(srv->tcp);
 	event_free(srv->ev);
 	close(srv->fd);
 }
@@ -319,6 +364,37 @@ static void test_upstream_ad(void **state)
 	world_down(&w);
 }
 
+/* getdns 1.6 falls back from a truncated UDP answer to the upstream's TCP connection using the
+ * connection's socket as the query's own, and closes it when the query times out, while the
+ * connection goes on with it. Two such queries on one connection to a server that never answers
+ * over TCP: the second timeout scheduled the connection on the closed socket (libevent: "Epoll
+ * ADD ... Bad file descriptor"; with MXS_LIBEVENT_STRICT=1 an abort). Now no libevent warning,
+ * and both lookups end with a DNS error. */
+static void test_tcp_fallback_timeout(void **state)
+{
+	(void)state;
+	struct world w;
+	world_up(&w, 0);
+	char err[200];
+	assert_int_equal(config_apply_override(&w.cfg, "dns.timeout", "300", err, sizeof err), 0);
+	dns_free(w.dns);
+	w.dns = dns_new(w.base, &w.cfg, err, sizeof err);
+	assert_non_null(w.dns);
+	evlog_init();
+	unsigned long warnings = evlog_warnings();
+	struct got g[2] = {{0}};
+	dns_lookup(w.dns, "tc1.example.test", DNS_TYPE_A, on_answer, &g[0]);
+	dns_lookup(w.dns, "tc2.example.test", DNS_TYPE_A, on_answer, &g[1]);
+	run_until(&w, g, 2);
+	assert_int_equal(evlog_warnings(), warnings);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_not_equal(g[i].status, DNS_STATUS_OK);
+	}
+	assert_true(w.srv.n_conns >= 1); /* the fallback did go over TCP */
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_one_waiter),
 		cmocka_unit_test(test_cache_off),
 		cmocka_unit_test(test_upstream_ad),
+		cmocka_unit_test(test_tcp_fallback_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

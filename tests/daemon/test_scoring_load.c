@@ -160,6 +160,39 @@ static void test_errors(void **state)
 	}
 }
 
+/* Documents nested deeper than YAMLFILE_DEPTH_MAX are refused before libyaml loads them (its cost
+ * grows with the square of the depth), at the first level too deep. */
+static void test_nesting_depth(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t lists; /* depth below the top-level mapping */
+		const char *err;
+	} cases[] = {
+	    {63, "t.yaml:1:13: categories: expected a mapping (confidentiality, spoofing, "
+		 "integrity), got a list"},
+	    {64, "t.yaml:1:76: nested more than 64 levels deep"},
+	    {100000, "t.yaml:1:76: nested more than 64 levels deep"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t n = cases[i].lists, hl = strlen("categories: ");
+		char *text = malloc(hl + 2 * n + 2);
+		assert_non_null(text);
+		memcpy(text, "categories: ", hl);
+		memset(text + hl, '[', n);
+		memset(text + hl + n, ']', n);
+		memcpy(text + hl + 2 * n, "\n", 2);
+		struct score_table *t = (struct score_table *)0x1;
+		char err[512];
+		int rc = scoring_load_buffer("t.yaml", text, strlen(text), &t, err, sizeof err);
+		if (rc != -1 || strcmp(err, cases[i].err) != 0)
+			fail_msg("%zu lists: rc %d, error\n  got  '%s'\n  want '%s'", n, rc, err,
+				 cases[i].err);
+		assert_ptr_equal(t, (struct score_table *)0x1);
+		free(text);
+	}
+}
+
 /* Files that load, and what they give. */
 static void test_valid(void **state)
 {
@@ -335,6 +368,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_nesting_depth),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_shipped_equals_builtin),
 		cmocka_unit_test(test_file_errors),

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,164 @@ static void test_merge_refused(void **state)
 	tmp_remove(foreign);
 }
 
+extern const char *const store_migrations[];
+extern const size_t store_migrations_len;
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/* The whole file, to show an input was not written to. */
+static char *file_bytes(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	rewind(f);
+	char *p = xmalloc(*len + 1);
+	assert_int_equal(fread(p, 1, *len, f), *len);
+	fclose(f);
+	return p;
+}
+
+/* A shard that passes the checks, then `hostile` (SQL run on it, or NULL) or a page of garbage. */
+static void make_hostile(const char *path, const char *hostile, int corrupt_page)
+{
+	static const struct row rows[] = {{0, "a.example", "a.example"},
+					  {1, "b.example", "b.example"}};
+	make_shard(path, "H", rows, 2, 2, 0);
+	if (hostile)
+		sql_exec(path, hostile);
+	if (corrupt_page) {
+		size_t len;
+		free(file_bytes(path, &len));
+		assert_true(len >= (size_t)(corrupt_page + 1) * 4096);
+		FILE *f = fopen(path, "r+b");
+		assert_non_null(f);
+		fseek(f, (long)corrupt_page * 4096, SEEK_SET);
+		for (int i = 0; i < 4096; i++)
+			fputc(0xa5, f);
+		fclose(f);
+	}
+}
+
+/* Shards come from elsewhere: read through a read-only connection with SQLite's defensive
+ * settings, triggers and views off; refused when corrupt, of a schema version this program does
+ * not know, or holding any object (trigger, view, table, index) its migrations do not create
+ * exactly so. Refused inputs add nothing and are not written to. */
+static void test_merge_hostile(void **state)
+{
+	(void)state;
+	char want[64];
+	snprintf(want, sizeof want, "newer than this mxsurvey's (%zu)", store_migrations_len);
+	const struct {
+		const char *sql;  /* run on a valid shard */
+		int page;	  /* or: page overwritten with garbage */
+		const char *why;  /* in the message */
+	} cases[] = {
+	    {NULL, 3, "corrupt database"},
+	    {"CREATE TRIGGER steal AFTER INSERT ON main.campaigns BEGIN DELETE FROM queue; END",
+	     0, "trigger 'steal' is not part of mxsurvey's schema"},
+	    {"CREATE VIEW mine AS SELECT 1", 0, "view 'mine' is not part of mxsurvey's schema"},
+	    {"CREATE TABLE extra (x)", 0, "table 'extra' is not part of mxsurvey's schema"},
+	    {"CREATE INDEX q_by_input ON queue (input)", 0,
+	     "index 'q_by_input' is not part of mxsurvey's schema"},
+	    {"ALTER TABLE evidence ADD COLUMN x DEFAULT 1", 0,
+	     "table 'evidence' is not defined as in mxsurvey's schema"},
+	    {"DROP TABLE mx_results; CREATE VIEW mx_results AS SELECT * FROM results", 0,
+	     "is missing"},
+	    {"DROP VIEW v_campaign_progress", 0,
+	     "view 'v_campaign_progress' of mxsurvey's schema"},
+	    {"PRAGMA user_version = 99", 0, want},
+	    {"PRAGMA user_version = 0", 0, "not an mxsurvey database (schema version 0)"},
+	    {"PRAGMA user_version = -3", 0, "not an mxsurvey database (schema version -3)"},
+	    /* Objects of a later migration under an earlier number. */
+	    {"PRAGMA user_version = 2", 0, "is not defined as in mxsurvey's schema 2"},
+	};
+	char *out = tmp_path();
+	struct store *st = open_file(out);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *in = tmp_path(), err[512] = "";
+		make_hostile(in, cases[i].sql, cases[i].page);
+		size_t len0, len1;
+		char *before = file_bytes(in, &len0);
+		struct store_merge_stats n;
+		int rc = store_merge(st, in, &n, err, sizeof err);
+		if (rc != -1 || strstr(err, cases[i].why) == NULL || strncmp(err, in, strlen(in)))
+			fail_msg("case %zu: rc %d, '%s' lacks '%s'", i, rc, err, cases[i].why);
+		char *after = file_bytes(in, &len1);
+		assert_true(len0 == len1 && memcmp(before, after, len0) == 0);
+		free(before);
+		free(after);
+		tmp_remove(in);
+	}
+	/* Nothing of them in the output, which is still usable. */
+	assert_true(store_campaign_create(st, "after", NULL) > 0);
+	store_close(st);
+	expect_sql(out, "SELECT group_concat(name) FROM campaigns", "after");
+	expect_sql(out, "SELECT COUNT(*) FROM queue", "0");
+	tmp_remove(out);
+}
+
+/* A shard of an older schema is upgraded in a copy next to the output, which is removed after;
+ * the shard itself is read and never written. */
+static void test_merge_older_schema(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mxs-merge-dir-XXXXXX", err[512] = "";
+	assert_non_null(mkdtemp(dir));
+	char *in = tmp_path(), *out = xasprintf("%s/out.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(in, &db), SQLITE_OK);
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(sqlite3_exec(db, store_migrations[i], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "PRAGMA user_version = 2;"
+				      "INSERT INTO campaigns (id, name, state, created_at) "
+				      "VALUES (7, 'old', 'done', 1);"
+				      "INSERT INTO queue (campaign_id, seq, input, domain, state, "
+				      "attempts, updated_at) VALUES (7, 0, 'o.example', 'o.example', "
+				      "'pending', 0, 1)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	size_t len0, len1;
+	char *before = file_bytes(in, &len0);
+	struct store *st = open_file(out);
+	struct store_merge_stats n;
+	if (store_merge(st, in, &n, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(n.queued, 1);
+	store_close(st);
+	char *after = file_bytes(in, &len1);
+	assert_true(len0 == len1 && memcmp(before, after, len0) == 0);
+	free(before);
+	free(after);
+	expect_sql(in, "PRAGMA user_version", "2");
+	expect_sql(out, "SELECT name || ':' || q.input FROM campaigns c JOIN queue q ON "
+			"q.campaign_id = c.id",
+		   "old:o.example");
+	/* No copy left behind in the output's directory. */
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' || strncmp(e->d_name, ".mxsurvey-merge-", 16) == 0)
+			if (strncmp(e->d_name, "out.db", 6) != 0)
+				fail_msg("left behind: %s/%s", dir, e->d_name);
+	closedir(d);
+	tmp_remove(in);
+	tmp_remove(out);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +479,8 @@ int main(void)
 		cmocka_unit_test(test_merge_states),
 		cmocka_unit_test(test_merge_seq_collision),
 		cmocka_unit_test(test_merge_refused),
+		cmocka_unit_test(test_merge_hostile),
+		cmocka_unit_test(test_merge_older_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

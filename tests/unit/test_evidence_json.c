@@ -71,6 +71,11 @@ static void test_evidence_malformed(void **state)
 		"\"status\": \"weird\", \"dnssec\": \"secure\"}]}",
 		"{\"version\": 1, \"domain\": \"a.example\", \"dns\": [{\"name\": \"x\", \"type\": 16, "
 		"\"status\": \"ok\", \"dnssec\": \"secure\", \"rr\": [{\"data\": \"zz1\"}]}]}",
+		/* Hex is two digits a byte, nothing else (sscanf's %2x took " a", "+a", "0x"). */
+		"{\"version\": 1, \"domain\": \"a.example\", \"dns\": [{\"name\": \"x\", \"type\": 16, "
+		"\"status\": \"ok\", \"dnssec\": \"secure\", \"rr\": [{\"data\": \" a\"}]}]}",
+		"{\"version\": 1, \"domain\": \"a.example\", \"dns\": [{\"name\": \"x\", \"type\": 16, "
+		"\"status\": \"ok\", \"dnssec\": \"secure\", \"rr\": [{\"data\": \"+a\"}]}]}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		json_t *j = json_loads(bad[i], 0, NULL);
@@ -80,6 +85,43 @@ static void test_evidence_malformed(void **state)
 		if (ev)
 			fail_msg("accepted: %s", bad[i]);
 		assert_true(err[0] != '\0');
+		json_decref(j);
+	}
+}
+
+/* Stored evidence is hostile input: the same (name, type) twice is refused, whatever the case of
+ * the name or a trailing dot, not merged into one answer (whose why/canonical leaked). */
+static void test_evidence_duplicate_answer(void **state)
+{
+	(void)state;
+#define DUP_ANSWER(n)                                                                            \
+	"{\"name\": \"" n "\", \"type\": 16, \"status\": \"ok\", \"dnssec\": \"secure\", "           \
+	"\"why\": \"w\", \"canonical\": \"c.example\", \"rr\": [{\"data\": \"763d31\"}]}"
+	static const char *const docs[] = {
+		"{\"version\": 1, \"domain\": \"a.example\", \"dns\": [" DUP_ANSWER("a.example") ", "
+		DUP_ANSWER("a.example") "]}",
+		"{\"version\": 1, \"domain\": \"a.example\", \"dns\": [" DUP_ANSWER("a.example") ", "
+		"{\"name\": \"a.example\", \"type\": 1, \"status\": \"ok\", \"dnssec\": \"secure\"}, "
+		DUP_ANSWER("A.Example.") "]}",
+	};
+	static const char *const why[] = {
+		"malformed DNS answer #1 in evidence: same name and type 16 as answer #0",
+		"malformed DNS answer #2 in evidence: same name and type 16 as answer #0",
+	};
+#undef DUP_ANSWER
+	for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+		json_error_t jerr;
+		json_t *j = json_loads(docs[i], 0, &jerr);
+		if (j == NULL)
+			fail_msg("case %zu: %s", i, jerr.text);
+		char err[160] = "";
+		struct evidence *ev = evidence_from_json(j, err, sizeof err);
+		if (ev) {
+			const struct dns_answer *a = evidence_dns_find(ev, "a.example", 16);
+			fail_msg("case %zu accepted, %zu records merged into one answer", i,
+				 a ? a->n_rr : 0);
+		}
+		assert_string_equal(err, why[i]);
 		json_decref(j);
 	}
 }
@@ -190,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evidence_round_trip),
 		cmocka_unit_test(test_evidence_malformed),
+		cmocka_unit_test(test_evidence_duplicate_answer),
 		cmocka_unit_test(test_evidence_peer_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

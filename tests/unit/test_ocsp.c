@@ -177,7 +177,8 @@ struct response_case {
 	int cert_status; /* V_OCSP_CERTSTATUS_* */
 	enum signer_kind signer;
 	long this_s, next_s; /* thisUpdate / nextUpdate from now, seconds (next 0: none) */
-	int about_other;     /* the single response is about another certificate */
+	int about_other;     /* 1: the single response is about another certificate; 2: there is
+				none */
 	int garbage;	     /* the body is not a response */
 	enum x509_revocation want;
 	const char *why; /* a substring of the reason ("" for good) */
@@ -202,7 +203,7 @@ static const struct response_case cases[] = {
     {"from the future", 1, 0, V_OCSP_CERTSTATUS_GOOD, BY_ISSUER, 86400, 2 * 86400, 0, 0,
      X509_REV_UNKNOWN, "not yet valid"},
     {"about another certificate", 1, 0, V_OCSP_CERTSTATUS_GOOD, BY_ISSUER, -3600, 86400, 1, 0,
-     X509_REV_UNKNOWN, "says nothing"},
+     X509_REV_UNKNOWN, "is about another certificate (serial "},
     {"unauthorized", 1, OCSP_RESPONSE_STATUS_UNAUTHORIZED, 0, BY_ISSUER, 0, 0, 0, 0,
      X509_REV_UNKNOWN, "unauthorized"},
     {"tryLater", 1, OCSP_RESPONSE_STATUS_TRYLATER, 0, BY_ISSUER, 0, 0, 0, 0, X509_REV_UNKNOWN,
@@ -210,6 +211,9 @@ static const struct response_case cases[] = {
     {"garbage", 1, 0, 0, BY_ISSUER, 0, 0, 0, 1, X509_REV_UNKNOWN, "not an OCSP response"},
     {"unreachable", -1, 0, 0, BY_ISSUER, 0, 0, 0, 0, X509_REV_UNKNOWN, "not reached"},
     {"never asked", 0, 0, 0, BY_ISSUER, 0, 0, 0, 0, X509_REV_UNKNOWN, "not asked"},
+    /* Appended: the tests below pick cases by index. */
+    {"no single response", 1, 0, V_OCSP_CERTSTATUS_GOOD, BY_ISSUER, -3600, 86400, 2, 0,
+     X509_REV_UNKNOWN, "says nothing about this certificate"},
 };
 
 /* The DER of the response c describes, about cert issued by inter. */
@@ -223,11 +227,14 @@ static unsigned char *build_response(const struct response_case *c, X509 *cert, 
 		ASN1_TIME *thisupd = X509_gmtime_adj(NULL, c->this_s);
 		ASN1_TIME *nextupd = c->next_s ? X509_gmtime_adj(NULL, c->next_s) : NULL;
 		ASN1_TIME *revt = X509_gmtime_adj(NULL, -7200);
-		OCSP_basic_add1_status(
-		    bs, id, c->cert_status,
-		    c->cert_status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED_STATUS_KEYCOMPROMISE
-								: -1,
-		    c->cert_status == V_OCSP_CERTSTATUS_REVOKED ? revt : NULL, thisupd, nextupd);
+		if (c->about_other != 2)
+			OCSP_basic_add1_status(bs, id, c->cert_status,
+					       c->cert_status == V_OCSP_CERTSTATUS_REVOKED
+						   ? OCSP_REVOKED_STATUS_KEYCOMPROMISE
+						   : -1,
+					       c->cert_status == V_OCSP_CERTSTATUS_REVOKED ? revt
+											   : NULL,
+					       thisupd, nextupd);
 		X509 *signer = c->signer == BY_ISSUER		? inter
 			       : c->signer == BY_DELEGATE	? delegated
 			       : c->signer == BY_DELEGATE_NOEKU ? delegated_noeku

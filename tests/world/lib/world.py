@@ -32,8 +32,8 @@ PYTHON = "/usr/bin/python3"
 DNSSEC_KINDS = ("signed", "nsec3", "unsigned", "expired", "bad-ds", "no-dnskey")
 EXPIRED_WINDOW = ("20240101000000", "20240201000000")    # inception, expiration
 SCENARIO_KEYS = {"what", "zone", "dnssec", "records", "mta_sts", "expect", "expect_stub",
-                 "expect_recursive", "pending", "pending_stub", "pending_recursive"}
-MTA_STS_KEYS = {"policy", "status", "content_type", "redirect", "cert"}
+                 "expect_recursive", "pending", "pending_stub", "pending_recursive", "fakedns"}
+MTA_STS_KEYS = {"policy", "status", "content_type", "redirect", "cert", "addr"}
 
 
 class WorldError(Exception):
@@ -136,6 +136,9 @@ def check_scenarios(scenarios):
             raise WorldError("scenario %s: scenario domains live under mxs." % dom)
         if "mta_sts" in sc and set(sc["mta_sts"]) - MTA_STS_KEYS:
             raise WorldError("scenario %s: unknown mta_sts keys" % dom)
+        if "fakedns" in sc and set(sc) & {"zone", "dnssec", "records", "mta_sts"}:
+            raise WorldError("scenario %s: a fakedns delegation has no zone, records or site"
+                             % dom)
         for key in ("expect", "expect_stub", "expect_recursive", "pending", "pending_stub",
                     "pending_recursive"):
             if key in sc and not isinstance(sc[key], dict):
@@ -158,7 +161,7 @@ def build_zones(world, scenarios):
         z.add(z.name, lines)
     for dom, sc in scenarios.items():
         zone = sc.get("zone", dom)
-        if zone == dom:
+        if zone == dom and "fakedns" not in sc:
             if dom in zones:
                 raise WorldError("zone %s defined twice" % dom)
             zones[dom] = Zone(dom, sc.get("dnssec", "signed"))
@@ -174,7 +177,7 @@ def build_zones(world, scenarios):
         zone = sc.get("zone", dom)
         if zone != dom and "dnssec" in sc:
             raise WorldError("scenario %s: dnssec belongs to its zone %s" % (dom, zone))
-        if zone == "none":
+        if zone == "none" or "fakedns" in sc:
             continue
         if zone not in zones:
             raise WorldError("scenario %s: zone %s is not defined" % (dom, zone))
@@ -182,7 +185,7 @@ def build_zones(world, scenarios):
             raise WorldError("scenario %s is not inside zone %s" % (dom, zone))
         lines = (sc.get("records") or "").splitlines()
         if "mta_sts" in sc:
-            lines.append("mta-sts A %s" % https)
+            lines.append("mta-sts A %s" % sc["mta_sts"].get("addr", https))
         zones[zone].add(dom, lines)
     return zones
 
@@ -350,8 +353,11 @@ class Pki:
         if ca == "bad":
             raise WorldError("cert %s: unknown issuer %s" % (name, issuer))
         ext = os.path.join(d, name + ".cnf")
-        cdp = ("crlDistributionPoints = URI:%s\n" % self.spec["crl_url"]
-               if ca == "ca-intermediate" and spec.get("crl", True) else "")
+        crl = spec.get("crl", True)
+        if crl is True:
+            crl = self.spec["crl_url"]
+        cdp = ("crlDistributionPoints = URI:%s\n" % crl
+               if ca == "ca-intermediate" and crl else "")
         ocsp = spec.get("ocsp", False)
         if ocsp is True:
             ocsp = self.spec["ocsp_url"]
@@ -407,6 +413,23 @@ class Pki:
         out = os.path.join(d, ca.replace("ca-", "") + ".crl")
         run(["openssl", "crl", "-in", pem, "-outform", "DER", "-out", out])
 
+    def ocsp_response_about(self, name):
+        """A good, signed OCSP response of the intermediate's responder about certificate
+        `name` (DER file), for a hostile responder that gives it to whoever asks."""
+        d = os.path.join(self.dir, "ocsp")
+        os.makedirs(d, exist_ok=True)
+        req, resp = os.path.join(d, name + ".req.der"), os.path.join(d, name + ".resp.der")
+        if os.path.exists(resp):
+            return resp
+        ca = self.paths["ca-intermediate"]
+        run(["openssl", "ocsp", "-issuer", ca["cert"], "-cert", self.paths[name]["cert"],
+             "-no_nonce", "-reqout", req])
+        run(["openssl", "ocsp", "-index", os.path.join(self.dir, "ca-intermediate", "index.txt"),
+             "-CA", ca["cert"], "-rsigner", self.paths["ocsp-signer"]["cert"],
+             "-rkey", self.paths["ocsp-signer"]["key"], "-reqin", req, "-respout", resp,
+             "-ndays", "30"])
+        return resp
+
     def build(self, names):
         self.make_ca("ca-root", "MXS World Root CA")
         self.make_ca("ca-intermediate", "MXS World Intermediate CA", parent="ca-root",
@@ -439,6 +462,10 @@ def expand_macros(line, pki):
         kind, arg = m.group(1), m.group(2)
         if kind == "pad":
             return "x" * int(arg)
+        if kind == "strings":
+            # N filler bytes as quoted character-strings of at most 250 (a TXT RR of any size).
+            n = int(arg)
+            return " ".join('"%s"' % ("y" * min(250, n - i)) for i in range(0, n, 250))
         if kind in ("spki-sha256", "cert-sha256"):
             return pki.digest(arg, kind.split("-")[0])
         raise WorldError("unknown macro %%{%s:%s}" % (kind, arg))
@@ -492,7 +519,22 @@ def sign_zone(zone, path, kind, keydir, expire):
     return ds_lines(key, 60)
 
 
-def build_dns(world, zones, pki, ttl):
+def fakedns_delegations(world, scenarios):
+    """TLD lines delegating each `fakedns:` scenario to its hostile server (NS + glue)."""
+    addrs = {str(ipaddress.ip_address(f["addr"])) for f in world.get("fakedns", [])}
+    lines = []
+    for dom, sc in scenarios.items():
+        if "fakedns" not in sc:
+            continue
+        addr = str(ipaddress.ip_address(sc["fakedns"]))
+        if addr not in addrs:
+            raise WorldError("scenario %s: fakedns %s is not a fakedns address of world.yaml"
+                             % (dom, addr))
+        lines += ["%s. NS ns.%s." % (dom, dom), "ns.%s. A %s" % (dom, addr)]
+    return lines
+
+
+def build_dns(world, zones, pki, ttl, delegations=()):
     d = world["dns"]
     zdir, keydir = rel("dns/zones"), rel("dns/keys")
     os.makedirs(zdir)
@@ -524,6 +566,7 @@ def build_dns(world, zones, pki, ttl):
             raise WorldError("zone %s is not under %s." % (z.name, tld))
         text.append("%s. NS %s." % (z.name, d["leaf"]["name"]))
         text += z.ds
+    text += delegations     # unsigned: no DS
     tld_path = os.path.join(zdir, "tld.zone")
     write(tld_path, "\n".join(text) + "\n")
     tld_ds = sign_zone(tld, tld_path, "signed", keydir, expire)
@@ -612,6 +655,11 @@ UNBOUND_CONF = """server:
     so-rcvbuf: 4m
     so-sndbuf: 4m
     num-queries-per-thread: 4096
+    # dns-tc-silent.mxs's server takes TCP queries and never answers; unbound keeps each for
+    # over a minute. With the default 10 outgoing TCP slots, a few scans of it would leave none
+    # for the answers that need TCP (mx-bigtxt.mxs, dns-txt64k.mxs).
+    outgoing-num-tcp: 128
+    incoming-num-tcp: 128
     wait-limit: 0
     access-control: 127.0.0.0/8 allow
     access-control: ::1 allow
@@ -754,8 +802,8 @@ def build_nginx(world, scenarios, pki):
     os.makedirs(rel("nginx/tmp"))
     sites = []
     for dom, sc in scenarios.items():
-        if "mta_sts" not in sc:
-            continue
+        if "mta_sts" not in sc or "addr" in sc["mta_sts"]:
+            continue    # no site, or a hostile one (fakehttp)
         m, host = sc["mta_sts"], "mta-sts." + dom
         cert = pki.paths[m.get("cert", h["cert"])]
         root = rel("www/" + host)
@@ -800,6 +848,30 @@ def build_fakesmtp(world, pki, by_addr):
     run([PYTHON, os.path.join(LIB, "fakesmtp.py"), "--config", rel("fakesmtp.json"), "--check"])
 
 
+def build_fakehttp(world, pki):
+    """fakehttp.json: every hostile HTTP(S) peer; a TLS one gets its certificate's chain and key,
+    an ocsp-file one the response file of its `ocsp_about` certificate."""
+    listen = []
+    for f in world.get("fakehttp", []):
+        e = dict(f)
+        e["addr"] = str(ipaddress.ip_address(e["addr"]))
+        if "cert" in e:
+            cert = pki.paths[e["cert"]]
+            e["cert"], e["key"] = cert["chain"], cert["key"]
+        if "ocsp_about" in e:
+            e["file"] = pki.ocsp_response_about(e.pop("ocsp_about"))
+        listen.append(e)
+    write(rel("fakehttp.json"), json.dumps({"listen": listen}, indent=1) + "\n")
+    run([PYTHON, os.path.join(LIB, "fakehttp.py"), "--config", rel("fakehttp.json"), "--check"])
+
+
+def build_fakedns(world):
+    listen = [dict(f, addr=str(ipaddress.ip_address(f["addr"])))
+              for f in world.get("fakedns", [])]
+    write(rel("fakedns.json"), json.dumps({"listen": listen}, indent=1) + "\n")
+    run([PYTHON, os.path.join(LIB, "fakedns.py"), "--config", rel("fakedns.json"), "--check"])
+
+
 
 def scanner_configs(world):
     common = {
@@ -836,7 +908,8 @@ def build(world, scenarios):
     pki = Pki(world)
     pki.build(cert_names(world, scenarios, by_addr))
     log("pki: %d certificates in %.1f s" % (len(world["pki"]["certs"]), time.time() - t0))
-    files = build_dns(world, zones, pki, world.get("ttl", 60))
+    files = build_dns(world, zones, pki, world.get("ttl", 60),
+                      fakedns_delegations(world, scenarios))
     log("dns: %d zones signed in %.1f s" % (len(zones) + 2, time.time() - t0))
     nsd = build_nsd(world, files)
     write(rel("unbound/unbound.conf"), UNBOUND_CONF.format(addr=world["dns"]["resolver"], run=RUN))
@@ -844,6 +917,8 @@ def build(world, scenarios):
     postfix = build_postfix(world, pki)
     sites = build_nginx(world, scenarios, pki)
     build_fakesmtp(world, pki, by_addr)
+    build_fakehttp(world, pki)
+    build_fakedns(world)
     scanner_configs(world)
     write(rel("world.json"), json.dumps({
         "namespace": world["namespace"], "resolver": world["dns"]["resolver"],
@@ -881,6 +956,11 @@ def expected_sockets(world):
     want.add((world["https"]["addr"], 443))
     want.add((world["https"]["crl_addr"], 80))
     want.add(("*", world["https"]["ocsp_port"]))
+    for f in world.get("fakehttp", []):
+        want.add((str(ipaddress.ip_address(f["addr"])), f["port"]))
+    for f in world.get("fakedns", []):
+        if f["tcp"] != "refuse":
+            want.add((str(ipaddress.ip_address(f["addr"])), 53))
     return want
 
 
@@ -906,6 +986,11 @@ def wait_ready(world, timeout=30):
         if time.time() > deadline:
             raise WorldError("not listening after %d s: %s" % (timeout, ", ".join(
                 "%s:%d" % m for m in sorted(missing)[:20])))
+        time.sleep(0.2)
+    # fakedns writes its pid file once its UDP sockets (which ss -lt does not list) are bound.
+    while world.get("fakedns") and pid_of(rel("pids/fakedns.pid")) is None:
+        if time.time() > deadline:
+            raise WorldError("fakedns did not start (log/fakedns.log)")
         time.sleep(0.2)
     log("all %d sockets listening" % len(want))
     # The resolver must validate the chain end to end before anybody uses the world.
@@ -972,6 +1057,14 @@ def start(world, nsd, postfix):
                      stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True)
     log("started fakesmtp on %d entries of world.yaml" % len(world["fakesmtp"]))
+    for name in ("fakehttp", "fakedns"):
+        logf = open(rel("log/%s.log" % name), "a")
+        subprocess.Popen(ns_exec(world, [PYTHON, os.path.join(LIB, name + ".py"), "--config",
+                                         rel(name + ".json"), "--pidfile",
+                                         rel("pids/%s.pid" % name)]),
+                         stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+        log("started %s on %d entries of world.yaml" % (name, len(world.get(name, []))))
     wait_ready(world)
     pids = {f[:-4]: pid_of(rel("pids/" + f)) for f in sorted(os.listdir(rel("pids")))}
     pids["postfix"] = pid_of(rel("postfix/spool/pid/master.pid"))
@@ -998,7 +1091,7 @@ def stop(world):
     ino = netns_inode(name)
     pids = []
     for f in ("nsd-root.pid", "nsd-tld.pid", "nsd-leaf.pid", "unbound.pid", "nginx.pid",
-              "fakesmtp.pid", "ocsp.pid"):
+              "fakesmtp.pid", "ocsp.pid", "fakehttp.pid", "fakedns.pid"):
         pids.append(pid_of(rel("pids/" + f)))
     pids.append(pid_of(rel("postfix/spool/pid/master.pid")))
     if ino is not None:
