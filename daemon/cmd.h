@@ -38,6 +38,10 @@ int cmd_config_build(struct config *cfg, const char *path, const struct cmd_over
 		     char *err, size_t errlen);
 /* The effective configuration as compact JSON (owned): a campaign's snapshot. */
 char *cmd_config_json(const struct config *cfg);
+/* Open, for reading, a store that must exist: db, else the configuration's store.path. NULL
+ * with the reason on stderr and *rc set (EXIT_USAGE: no database named; EXIT_RUNTIME: it cannot
+ * be opened). Creates nothing. */
+struct store *cmd_store_open_existing(const struct config *cfg, const char *db, int *rc);
 /* Log to stderr at the configured level moved by verbosity (-v +1, -q: errors only). */
 void cmd_log_setup(const struct config *cfg, int verbosity, int force_syslog);
 

@@ -123,6 +123,26 @@ char *cmd_config_json(const struct config *c)
 	return text ? text : xstrdup("{}");
 }
 
+struct store *cmd_store_open_existing(const struct config *cfg, const char *db, int *rc)
+{
+	const char *path = db ? db : cfg->store_path;
+	char err[512];
+	*rc = EXIT_USAGE;
+	if (path == NULL || path[0] == '\0') {
+		fprintf(stderr, "mxsurvey: no database: give --db PATH, or -c CONFIG with store.path\n");
+		return NULL;
+	}
+	*rc = EXIT_RUNTIME;
+	if (access(path, F_OK) < 0) {
+		fprintf(stderr, "mxsurvey: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	struct store *st = store_open(path, err, sizeof err);
+	if (st == NULL)
+		fprintf(stderr, "mxsurvey: cannot open the store: %s\n", err);
+	return st;
+}
+
 void cmd_log_setup(const struct config *cfg, int verbosity, int force_syslog)
 {
 	int level = verbosity < 0 ? LOG_LEVEL_ERROR : cfg->log_level + verbosity;

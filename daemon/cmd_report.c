@@ -177,20 +177,9 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	cmd_log_setup(&cfg, -1, 0);
-	const char *path = db ? db : cfg.store_path;
-	if (path == NULL || path[0] == '\0') {
-		fprintf(stderr, "mxsurvey: no database: give --db PATH, or -c CONFIG with store.path\n");
+	if ((st = cmd_store_open_existing(&cfg, db, &rc)) == NULL)
 		goto out;
-	}
 	rc = EXIT_RUNTIME;
-	if (access(path, F_OK) < 0) {
-		fprintf(stderr, "mxsurvey: %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	if ((st = store_open(path, err, sizeof err)) == NULL) {
-		fprintf(stderr, "mxsurvey: cannot open the store: %s\n", err);
-		goto out;
-	}
 	struct sqlite3 *sq = store_db(st);
 	int found = report_campaign_load(sq, campaign, &main_c, err, sizeof err);
 	if (found <= 0) {

@@ -396,20 +396,9 @@ int cmd_show(int argc, char **argv)
 		goto out;
 	}
 	cmd_log_setup(&cfg, -1, 0);
-	const char *path = db ? db : cfg.store_path;
-	if (path == NULL || path[0] == '\0') {
-		fprintf(stderr, "mxsurvey: no database: give --db PATH, or -c CONFIG with store.path\n");
+	if ((st = cmd_store_open_existing(&cfg, db, &rc)) == NULL)
 		goto out;
-	}
 	rc = EXIT_RUNTIME;
-	if (access(path, F_OK) < 0) {
-		fprintf(stderr, "mxsurvey: %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	if ((st = store_open(path, err, sizeof err)) == NULL) {
-		fprintf(stderr, "mxsurvey: cannot open the store: %s\n", err);
-		goto out;
-	}
 	if (store_campaign_find(st, campaign) < 0) {
 		fprintf(stderr, "mxsurvey: no campaign named '%s'\n", campaign);
 		rc = EXIT_USAGE;
