@@ -692,6 +692,21 @@ static int dns_reply_is_for(getdns_dict *reply, const struct dns_answer *a, char
 }
 
 /* dns_fill_from_reply; returns 1 when the reply carried an Extended DNS Error (trust_upstream). */
+/* The RRs of the reply's answer section, into a (its question's and the others'). */
+static void dns_add_answer_section(struct dns_answer *a, getdns_dict *reply)
+{
+	getdns_list *answer = NULL;
+	size_t n = 0;
+	if (getdns_dict_get_list(reply, "answer", &answer) != 0 ||
+	    getdns_list_get_length(answer, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		getdns_dict *rr = NULL;
+		if (getdns_list_get_dict(answer, i, &rr) == 0)
+			dns_add_rr(a, rr);
+	}
+}
+
 static int dns_fill_reply(struct dns_answer *a, getdns_dict *reply, int trust_upstream)
 {
 	uint32_t rcode = 0, ad = 0, sec = GETDNS_DNSSEC_NOT_PERFORMED;
@@ -705,15 +720,7 @@ static int dns_fill_reply(struct dns_answer *a, getdns_dict *reply, int trust_up
 	getdns_dict_get_int(reply, "/header/rcode", &rcode);
 	getdns_dict_get_int(reply, "/header/ad", &ad);
 	a->rcode = (int)rcode;
-	getdns_list *answer = NULL;
-	size_t n = 0;
-	if (getdns_dict_get_list(reply, "answer", &answer) == 0 &&
-	    getdns_list_get_length(answer, &n) == 0)
-		for (size_t i = 0; i < n; i++) {
-			getdns_dict *rr = NULL;
-			if (getdns_list_get_dict(answer, i, &rr) == 0)
-				dns_add_rr(a, rr);
-		}
+	dns_add_answer_section(a, reply);
 	getdns_bindata *canon = NULL;
 	if (getdns_dict_get_bindata(reply, "canonical_name", &canon) == 0 && canon) {
 		char c[DNAME_TEXT_MAX];
@@ -815,15 +822,7 @@ static void dns_fill_cd(struct dns_answer *first, getdns_callback_type_t type,
 	uint32_t rcode = 0;
 	getdns_dict_get_int(reply, "/header/rcode", &rcode);
 	cd->rcode = (int)rcode;
-	getdns_list *answer = NULL;
-	size_t n = 0;
-	if (getdns_dict_get_list(reply, "answer", &answer) == 0 &&
-	    getdns_list_get_length(answer, &n) == 0)
-		for (size_t i = 0; i < n; i++) {
-			getdns_dict *rr = NULL;
-			if (getdns_list_get_dict(answer, i, &rr) == 0)
-				dns_add_rr(cd, rr);
-		}
+	dns_add_answer_section(cd, reply);
 	switch (rcode) {
 	case 0: cd->status = cd->n_rr ? DNS_STATUS_OK : DNS_STATUS_NODATA; break;
 	case 3: cd->status = DNS_STATUS_NXDOMAIN; break;
